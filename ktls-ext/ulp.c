@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The TCP upper-layer protocol: attaching zctls to a socket, the socket
+ * context, and the struct proto tables that route socket calls to zctls.
+ *
+ * A socket's sk_prot points into zctls_protos[family][tx_conf][rx_conf], a
+ * copy of TCP's proto with the calls zctls handles replaced. The tables are
+ * built lazily for each base proto (IPv4, IPv6) under zctls_proto_lock and
+ * published with a release store; readers use an acquire load.
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <net/inet_connection_sock.h>
+#include <net/tcp.h>
+#include <net/tls.h>
+
+#include "zctls.h"
+
+static char *ulp_name = ZCTLS_ULP_NAME;
+module_param(ulp_name, charp, 0444);
+MODULE_PARM_DESC(ulp_name, "TCP ULP name to register (default \"zctls\"; \"tls\" stands in for kTLS)");
+
+enum {
+	ZCTLS_FAMILY_V4,
+	ZCTLS_FAMILY_V6,
+	ZCTLS_FAMILY_NUM,
+};
+
+static DEFINE_MUTEX(zctls_proto_lock);
+static const struct proto *zctls_proto_base[ZCTLS_FAMILY_NUM];
+static struct proto zctls_protos[ZCTLS_FAMILY_NUM][ZCTLS_CONF_NUM][ZCTLS_CONF_NUM];
+
+static void zctls_sk_proto_close(struct sock *sk, long timeout);
+static int zctls_setsockopt(struct sock *sk, int level, int optname,
+			    sockptr_t optval, unsigned int optlen);
+static int zctls_getsockopt(struct sock *sk, int level, int optname,
+			    char __user *optval, int __user *optlen);
+
+static void zctls_build_proto(struct proto *p, const struct proto *base,
+			      int tx_conf, int rx_conf)
+{
+	*p = *base;
+	p->setsockopt = zctls_setsockopt;
+	p->getsockopt = zctls_getsockopt;
+	p->close = zctls_sk_proto_close;
+}
+
+static void zctls_build_family(int family, const struct proto *base)
+{
+	int tx, rx;
+
+	for (tx = 0; tx < ZCTLS_CONF_NUM; tx++)
+		for (rx = 0; rx < ZCTLS_CONF_NUM; rx++)
+			zctls_build_proto(&zctls_protos[family][tx][rx], base,
+					  tx, rx);
+}
+
+/*
+ * Make sure the table for the socket's current proto exists. TCP's protos
+ * for IPv4 and IPv6 are fixed objects, so a table is built once per family;
+ * a base that changes (ipv6 reloaded as a module) rebuilds it.
+ */
+static void zctls_ensure_protos(struct sock *sk, int family)
+{
+	const struct proto *base = sk->sk_prot;
+
+	if (likely(smp_load_acquire(&zctls_proto_base[family]) == base))
+		return;
+
+	mutex_lock(&zctls_proto_lock);
+	if (zctls_proto_base[family] != base) {
+		zctls_build_family(family, base);
+		smp_store_release(&zctls_proto_base[family], base);
+	}
+	mutex_unlock(&zctls_proto_lock);
+}
+
+static int zctls_family(const struct sock *sk)
+{
+	return sk->sk_family == AF_INET6 ? ZCTLS_FAMILY_V6 : ZCTLS_FAMILY_V4;
+}
+
+/* Caller holds the socket lock, or owns the socket exclusively. */
+void zctls_ulp_update_proto(struct sock *sk, struct zctls_sock *ctx)
+{
+	struct proto *p = &zctls_protos[zctls_family(sk)][ctx->tx_conf][ctx->rx_conf];
+
+	WRITE_ONCE(sk->sk_prot, p);
+}
+
+static struct zctls_sock *zctls_ctx_alloc(struct sock *sk)
+{
+	struct zctls_sock *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_ATOMIC);
+	if (!ctx)
+		return NULL;
+
+	zctls_ledger_get();
+	ctx->sk = sk;
+	ctx->sk_proto = READ_ONCE(sk->sk_prot);
+	ctx->sk_write_space = sk->sk_write_space;
+	ctx->tx_conf = ZCTLS_CONF_BASE;
+	ctx->rx_conf = ZCTLS_CONF_BASE;
+	return ctx;
+}
+
+static void zctls_ctx_free_rcu(struct rcu_head *head)
+{
+	kfree(container_of(head, struct zctls_sock, rcu));
+	zctls_ledger_put();
+}
+
+/*
+ * Detach the context from the socket and give TCP its proto back. Caller
+ * holds the socket lock. The context is freed after an RCU grace period, so
+ * lockless readers that found it may finish with it.
+ */
+static void zctls_ctx_detach(struct sock *sk, struct zctls_sock *ctx)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+
+	WRITE_ONCE(sk->sk_prot, ctx->sk_proto);
+	sk->sk_write_space = ctx->sk_write_space;
+	rcu_assign_pointer(icsk->icsk_ulp_data, NULL);
+	zctls_stat_dec(sk, ZCTLS_STAT_CURR_SOCKS);
+	call_rcu(&ctx->rcu, zctls_ctx_free_rcu);
+}
+
+static int zctls_ulp_init(struct sock *sk)
+{
+	struct zctls_sock *ctx;
+	int family = zctls_family(sk);
+
+	if (sk->sk_type != SOCK_STREAM || sk->sk_protocol != IPPROTO_TCP)
+		return -EOPNOTSUPP;
+	/*
+	 * Like kTLS, only established sockets: a listener would share one
+	 * context with every child it clones.
+	 */
+	if (sk->sk_state != TCP_ESTABLISHED)
+		return -ENOTCONN;
+
+	zctls_ensure_protos(sk, family);
+
+	ctx = zctls_ctx_alloc(sk);
+	if (!ctx)
+		return -ENOMEM;
+
+	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, ctx);
+	zctls_ulp_update_proto(sk, ctx);
+	zctls_stat_inc(sk, ZCTLS_STAT_CURR_SOCKS);
+	return 0;
+}
+
+/*
+ * Called by TCP when the socket is destroyed. Normally close() has already
+ * detached the context; this covers sockets destroyed without a close.
+ */
+static void zctls_ulp_release(struct sock *sk)
+{
+	struct zctls_sock *ctx = zctls_sk(sk);
+
+	if (ctx)
+		zctls_ctx_detach(sk, ctx);
+}
+
+/*
+ * sockmap replaces sk_prot underneath a ULP through this hook; keep its
+ * choice as the proto to restore on detach.
+ */
+static void zctls_ulp_update(struct sock *sk, struct proto *p,
+			     void (*write_space)(struct sock *sk))
+{
+	struct zctls_sock *ctx = zctls_sk(sk);
+
+	if (ctx) {
+		ctx->sk_write_space = write_space;
+		ctx->sk_proto = p;
+	} else {
+		WRITE_ONCE(sk->sk_prot, p);
+		sk->sk_write_space = write_space;
+	}
+}
+
+static void zctls_sk_proto_close(struct sock *sk, long timeout)
+{
+	struct zctls_sock *ctx;
+	struct proto *tcp_proto;
+
+	lock_sock(sk);
+	ctx = zctls_sk(sk);
+	tcp_proto = ctx->sk_proto;
+	zctls_ctx_detach(sk, ctx);
+	release_sock(sk);
+
+	tcp_proto->close(sk, timeout);
+}
+
+static int zctls_setsockopt(struct sock *sk, int level, int optname,
+			    sockptr_t optval, unsigned int optlen)
+{
+	struct zctls_sock *ctx = zctls_sk(sk);
+
+	if (level != SOL_TLS)
+		return ctx->sk_proto->setsockopt(sk, level, optname, optval,
+						 optlen);
+	return -ENOPROTOOPT;
+}
+
+static int zctls_getsockopt(struct sock *sk, int level, int optname,
+			    char __user *optval, int __user *optlen)
+{
+	struct zctls_sock *ctx = zctls_sk(sk);
+
+	if (level != SOL_TLS)
+		return ctx->sk_proto->getsockopt(sk, level, optname, optval,
+						 optlen);
+	return -ENOPROTOOPT;
+}
+
+static struct tcp_ulp_ops zctls_ulp_ops __read_mostly = {
+	.init		= zctls_ulp_init,
+	.release	= zctls_ulp_release,
+	.update		= zctls_ulp_update,
+	.owner		= THIS_MODULE,
+};
+
+int zctls_ulp_register(void)
+{
+	size_t len = strlen(ulp_name);
+
+	if (!len || len >= sizeof(zctls_ulp_ops.name)) {
+		pr_err("zctls: ulp_name must be 1..%zu characters\n",
+		       sizeof(zctls_ulp_ops.name) - 1);
+		return -EINVAL;
+	}
+	strscpy(zctls_ulp_ops.name, ulp_name, sizeof(zctls_ulp_ops.name));
+	return tcp_register_ulp(&zctls_ulp_ops);
+}
+
+void zctls_ulp_unregister(void)
+{
+	tcp_unregister_ulp(&zctls_ulp_ops);
+	/* Contexts are freed by RCU callbacks; wait for them to run. */
+	rcu_barrier();
+}

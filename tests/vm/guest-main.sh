@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs as PID 1 in the guest after switch_root. Reads its orders from
+# /zctls-results/env (written by run.sh), loads zctls.ko, runs the command,
+# and leaves status, output and dmesg in /zctls-results before powering off.
+R=/zctls-results
+. $R/env
+
+finish() {
+	echo "$1" > $R/status
+	dmesg > $R/dmesg 2>&1
+	sync
+	echo "zctls-vm: guest done, status $1" > /dev/console
+	echo o > /proc/sysrq-trigger
+	sleep 10
+}
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LANG=C.UTF-8
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mkdir -p /dev/pts /dev/shm
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+echo 1 > /proc/sys/kernel/sysrq
+echo 60 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+ip link set lo up || finish 125
+ulimit -l unlimited
+
+if [ -n "${ZCTLS_KO:-}" ]; then
+	# Mainline crypto modules the data path asks for by name.
+	for m in $ZCTLS_PRELOAD; do modprobe -q "$m"; done
+	if ! insmod "$ZCTLS_KO" $ZCTLS_KO_PARAMS; then
+		echo "zctls-vm: insmod $ZCTLS_KO failed" > /dev/console
+		finish 126
+	fi
+fi
+
+export ZCTLS_GUEST=1 ZCTLS_KVER=$(uname -r)
+work=$(mktemp -d /tmp/zctls-work.XXXXXX)
+cd "$work"
+echo "zctls-vm: running: $ZCTLS_CMD" > /dev/console
+timeout --kill-after=5 "$ZCTLS_GUEST_TIMEOUT" bash -c "$ZCTLS_CMD" \
+	> >(tee $R/output > /dev/console) 2>&1
+rc=$?
+sleep 0.2
+
+if [ -n "${ZCTLS_KO:-}" ] && [ "${ZCTLS_KEEP_LOADED:-0}" != 1 ]; then
+	if ! rmmod zctls; then
+		echo "zctls-vm: rmmod zctls failed" > /dev/console
+		[ $rc = 0 ] && rc=127
+	fi
+fi
+finish $rc
