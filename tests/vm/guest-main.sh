@@ -4,7 +4,7 @@
 # /zctls-results/env (written by run.sh), loads zctls.ko, runs the command,
 # and leaves status, output and dmesg in /zctls-results before powering off.
 R=/zctls-results
-. $R/env
+set -a; . $R/env; set +a
 
 finish() {
 	echo "$1" > $R/status

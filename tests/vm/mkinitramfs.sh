@@ -32,5 +32,5 @@ done | awk '!seen[$0]++' | while read -r path; do
 	echo "$name" >> "$stage/modules.order"
 done
 
-(cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out.tmp"
-mv "$out.tmp" "$out"
+(cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out.$$.tmp"
+mv "$out.$$.tmp" "$out"

@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# zctls top-level Makefile. The two commands a user needs:
+#
+#   make demo    the main job: TLS through zctls.ko in a guest (sets up first)
+#   make check   every test: host tests, then the guest suite on 6.1 and 6.12
+#
+# Other targets: deps, module, tests, lib, conformance, guest-test, clean.
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+B := $(TOP)/build
+RES := $(B)/results
+KSRC_SERIES := 6.12
+HARNESS := $(B)/ksrc/$(KSRC_SERIES)/tools/testing/selftests
+# The kselftest harness itself does not build with -Wextra's unused-parameter.
+KSFT_CFLAGS := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	       -I$(HARNESS) -I$(TOP)/ktls-ext/include -I$(TOP)/tests/kselftest
+KSFT_LIBS := -lpthread -lssl -lcrypto
+KSFT_SRCS := $(wildcard tests/kselftest/*.c)
+KSFT_BINS := $(patsubst tests/kselftest/%.c,$(B)/tests/ksft/%,$(KSFT_SRCS))
+KERNELS := 6.1 6.12
+
+.PHONY: all deps module lib tests demo check check-host check-guest \
+	conformance guest-test clean FORCE
+
+all: module lib tests
+
+# Installs what is missing, with apt-get; a stamp keeps repeat runs quick.
+deps: $(B)/.deps-stamp
+$(B)/.deps-stamp: scripts/deps.sh
+	@mkdir -p $(B)
+	scripts/deps.sh
+	@touch $@
+
+module: deps
+	@for s in $(KERNELS); do \
+		kver=$$(tests/vm/kver.sh $$s) || exit 1; \
+		echo "  MODULE  zctls.ko for $$kver"; \
+		scripts/build-module.sh $$kver > /dev/null || exit 1; \
+	done
+
+lib: deps
+	@if [ -f libzctls/Makefile ]; then $(MAKE) -C libzctls; fi
+
+$(HARNESS)/kselftest_harness.h: | deps
+	scripts/extract-ksrc.sh $(KSRC_SERIES) $(B)/ksrc/$(KSRC_SERIES)
+
+$(B)/tests/ksft/%: tests/kselftest/%.c $(wildcard tests/kselftest/*.h) $(HARNESS)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	@echo "  KSFT    $*"
+	@$(CC) $(KSFT_CFLAGS) -o $@ $< $(KSFT_LIBS)
+
+tests: deps $(KSFT_BINS)
+	@if [ -f tests/conformance/Makefile ]; then $(MAKE) -C tests/conformance; fi
+
+demo: deps module lib tests
+	scripts/demo.sh
+
+# Every test. Host tests first (quick), then one guest per kernel side by
+# side, then the bench self-test. The last line counts the tests executed.
+check: deps module lib tests
+	@rm -rf $(RES); mkdir -p $(RES)
+	@$(MAKE) --no-print-directory check-host || true
+	@$(MAKE) --no-print-directory check-guest || true
+	@tests/lib/summary.sh $(RES)/*.txt
+
+check-host:
+	@if [ -f libzctls/Makefile ]; then \
+		ZCTLS_RESULTS=$(RES)/host-libzctls.txt $(MAKE) -C libzctls check; \
+	fi
+
+check-guest:
+	@pids=; rc=0; for s in $(KERNELS); do \
+		tests/lib/guest-check.sh $$s $(RES)/guest-$$s.txt & pids="$$pids $$!"; \
+	done; \
+	for p in $$pids; do wait $$p || rc=1; done; \
+	tests/lib/bench-selftest.sh $(RES)/bench-selftest.txt || rc=1; exit $$rc
+
+# One kernel, a subset: make guest-test KERNEL=6.12 T=zctls_ulp
+guest-test: deps module tests
+	ZCTLS_SUITE_FILTER='$(or $(T),.)' tests/lib/guest-check.sh $(or $(KERNEL),6.1) \
+		$(RES)/guest-test.txt
+
+conformance: deps module tests
+	@if [ -x tests/conformance/run.sh ]; then tests/conformance/run.sh; \
+	else echo "conformance: not built yet (tests/conformance/run.sh missing)"; exit 1; fi
+
+clean:
+	rm -rf $(B)
+	@if [ -f libzctls/Makefile ]; then $(MAKE) -C libzctls clean; fi

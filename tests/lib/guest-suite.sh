@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# guest-suite.sh: the in-guest suite. Runs inside the QEMU guest with zctls.ko
+# loaded, from a tmpfs working directory, and prints one PASS:/FAIL:/SKIP:
+# line per test case:
+#   - every kselftest-harness program in build/tests/ksft/ (one line per
+#     TEST_F, from its TAP output, plus a line if the program itself died);
+#   - every standalone test in tests/guest/ (exit 0 pass, 1 fail, 77 skip);
+#   - the conformance run of the kernel's tls selftest, if built;
+#   - last, the live-object ledger, which must be back at zero.
+# ZCTLS_SUITE_FILTER, a regular expression, limits which programs run.
+set -u
+top=$ZCTLS_REPO
+series=$(uname -r | sed -E 's/^(6\.[0-9]+)\..*/\1/; s/^(6\.1)\.0-.*/\1/')
+pfx="[$series] "
+filter=${ZCTLS_SUITE_FILTER:-.}
+failed=0
+
+line() { echo "$1: $pfx$2"; [ "$1" = FAIL ] && failed=1; return 0; }
+
+run_ksft() {
+	local prog=$1 name rc
+	name=$(basename "$prog")
+	"$prog" > out.$name 2>&1
+	rc=$?
+	awk -v PREFIX="$pfx$name/" -f "$top/tests/lib/tap2lines.awk" out.$name > lines.$name
+	grep -E '^(PASS|FAIL|SKIP): ' lines.$name
+	grep -q '^FAIL: ' lines.$name && failed=1
+	# A program that crashed or exited non-zero without reporting a failing
+	# case still fails the suite.
+	if [ $rc != 0 ] && ! grep -q '^FAIL: ' lines.$name; then
+		sed 's/^/    /' out.$name | tail -n 20
+		line FAIL "$name: exited $rc without a failing test case"
+	fi
+	# Failing cases: show what the harness logged about them.
+	grep -q '^FAIL: ' lines.$name && grep -E '^# ' out.$name | grep -v -E '^#  +(RUN|OK) ' | tail -n 40
+	return 0
+}
+
+run_script() {
+	local t=$1 name rc
+	name=$(basename "$t")
+	"$t" > out.$name 2>&1
+	rc=$?
+	case $rc in
+	0)	line PASS "guest/$name" ;;
+	77)	line SKIP "guest/$name: $(tail -n1 out.$name)" ;;
+	*)	sed 's/^/    /' out.$name | tail -n 20; line FAIL "guest/$name (exit $rc)" ;;
+	esac
+}
+
+for prog in "$top"/build/tests/ksft/*; do
+	[ -x "$prog" ] || continue
+	echo "$prog" | grep -Eq "$filter" || continue
+	run_ksft "$prog"
+done
+for t in "$top"/tests/guest/*.sh; do
+	[ -x "$t" ] || continue
+	echo "$t" | grep -Eq "$filter" || continue
+	run_script "$t"
+done
+if [ -x "$top/tests/conformance/guest-run.sh" ] && echo conformance | grep -Eq "$filter"; then
+	"$top/tests/conformance/guest-run.sh" zctls > out.conformance 2>&1
+	awk -v PREFIX="${pfx}conformance/" -f "$top/tests/lib/tap2lines.awk" \
+		out.conformance > lines.conformance
+	grep -E '^(PASS|FAIL|SKIP): ' lines.conformance
+	grep -q '^FAIL: ' lines.conformance && failed=1
+fi
+
+# Everything the suite made is closed by now; the ledger must drain.
+live=-1
+for _ in $(seq 1 200); do
+	live=$(awk '$1 == "ZctlsLiveObjects" { print $2 }' /proc/net/zctls_stat)
+	[ "$live" = 0 ] && break
+	sleep 0.01
+done
+if [ "$live" = 0 ]; then
+	line PASS "ledger/live_objects_return_to_zero"
+else
+	line FAIL "ledger/live_objects_return_to_zero (ZctlsLiveObjects=$live)"
+fi
+exit $failed
