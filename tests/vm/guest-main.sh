@@ -17,7 +17,6 @@ finish() {
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8
-mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
 mkdir -p /dev/pts /dev/shm
 [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
@@ -39,8 +38,12 @@ if [ -n "${ZCTLS_KO:-}" ]; then
 fi
 
 export ZCTLS_GUEST=1 ZCTLS_KVER=$(uname -r)
-work=$(mktemp -d /tmp/zctls-work.XXXXXX)
-cd "$work"
+# The working directory is a tmpfs of its own. /tmp is left alone: the
+# checkout under test may live there, and the overlay keeps it writable.
+mkdir -p /zctls-work
+mount -t tmpfs -o size=1g tmpfs /zctls-work
+export TMPDIR=/zctls-work
+cd /zctls-work
 echo "zctls-vm: running: $ZCTLS_CMD" > /dev/console
 timeout --kill-after=5 "$ZCTLS_GUEST_TIMEOUT" bash -c "$ZCTLS_CMD" \
 	> >(tee $R/output > /dev/console) 2>&1
