@@ -66,9 +66,11 @@ check: deps module lib tests
 	@tests/lib/summary.sh $(RES)/*.txt
 
 check-host:
-	@if [ -f libzctls/Makefile ]; then \
-		ZCTLS_RESULTS=$(RES)/host-libzctls.txt $(MAKE) -C libzctls check; \
-	fi
+	@rc=0; tests/host/bench-tools.sh | tee $(RES)/host-bench-tools.txt; \
+		[ $${PIPESTATUS[0]} = 0 ] || rc=1; \
+	if [ -f libzctls/Makefile ]; then \
+		ZCTLS_RESULTS=$(RES)/host-libzctls.txt $(MAKE) -C libzctls check || rc=1; \
+	fi; exit $$rc
 
 check-guest:
 	@pids=; rc=0; for s in $(KERNELS); do \
