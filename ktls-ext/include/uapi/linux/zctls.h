@@ -30,8 +30,8 @@
  *
  * The arena path removes that copy: records are decrypted into pages of an
  * arena that the process has mapped, but a slot is present in user page
- * tables only after its tag has verified. Its structures are defined below
- * as they land; until then this header carries only what is stable.
+ * tables only after its tag has verified. "THE ARENA" below states that
+ * contract in full; docs/arena.md walks through it with examples.
  *
  * Counters are exported per network namespace in /proc/net/zctls_stat, one
  * "Name<TAB>value" line each. Names beginning with "Tls" mean what the
@@ -44,5 +44,152 @@
 
 /* Default name of the TCP ULP; the module parameter ulp_name overrides it. */
 #define ZCTLS_ULP_NAME		"zctls"
+
+/*
+ * THE ARENA
+ *
+ * An arena is a pool of pages that the kernel allocates, owns and keeps
+ * resident for its whole life, cut into nr_slots slots of slot_size bytes.
+ * It is created on the misc device /dev/zctls:
+ *
+ *   int dev = open("/dev/zctls", O_RDWR);
+ *   struct zctls_arena_create c = { .slot_size = 0, .nr_slots = 256 };
+ *   int afd = ioctl(dev, ZCTLS_IOC_ARENA_CREATE, &c);   (new fd, O_CLOEXEC)
+ *
+ * and mapped with two mmap calls on the arena fd, both MAP_SHARED:
+ *
+ *   ring  = mmap(NULL, c.ring_mmap_size, PROT_READ | PROT_WRITE,
+ *                MAP_SHARED, afd, ZCTLS_ARENA_OFF_RING);
+ *   slots = mmap(NULL, c.slots_mmap_size, PROT_READ,
+ *                MAP_SHARED, afd, ZCTLS_ARENA_OFF_SLOTS);
+ *
+ * A sub-range of either region may be mapped, any number of times, in any
+ * number of processes (fork, SCM_RIGHTS). The slot region can never be
+ * writable or executable: mmap with PROT_WRITE or PROT_EXEC fails with
+ * EACCES and mprotect cannot add them later. MAP_PRIVATE fails with EINVAL.
+ *
+ * Invariants (what the kernel guarantees, whatever user space does):
+ *
+ *  A1 A slot is in one of three states: FREE (owned by the kernel, hidden),
+ *     DECRYPTING (owned by one socket's receive path, hidden) or REVEALED
+ *     (owned by user space until released, readable).
+ *  A2 A hidden slot's pages are absent from every page table of every
+ *     mapping of the arena, in every process. Touching one raises SIGBUS.
+ *     Each hide removes the slot from all mappings (fork children, mremap
+ *     copies, other processes) and flushes their TLBs before the slot can
+ *     be written again.
+ *  A3 Plaintext is written only into DECRYPTING slots. A slot becomes
+ *     REVEALED only after the tags of every record in it have verified, so
+ *     no mapping ever shows a byte of unauthenticated or partly decrypted
+ *     plaintext. A slot holding a record whose tag failed is wiped
+ *     (memzero_explicit) and returned to FREE without being revealed; the
+ *     receive call then fails with EBADMSG, exactly as recvmsg does.
+ *  A4 Slot pages can be reached only through the arena's own mappings:
+ *     they are mapped as raw page frames (VM_PFNMAP | VM_IO), so
+ *     get_user_pages() and everything built on it (O_DIRECT, vmsplice,
+ *     io_uring fixed buffers, process_vm_readv, ptrace and /proc/PID/mem,
+ *     core dumps) fail on them; nothing outside the kernel can keep a
+ *     reference to a slot page across a hide. The arena fd has no read,
+ *     write or splice operations.
+ *  A5 Bytes of a revealed slot beyond the completion's length hold zeroes
+ *     or authenticated plaintext of earlier records of the same arena,
+ *     never anything else.
+ *  A6 Pages are freed only when the last fd and the last mapping of the
+ *     arena are gone and no socket uses it. While any exists the module
+ *     cannot be unloaded (rmmod fails with EBUSY/EAGAIN).
+ *
+ * Memory: slot pages and the ring are charged to the creating user's
+ * RLIMIT_MEMLOCK (the locked_vm count io_uring and AF_XDP also use) unless
+ * the caller has CAP_IPC_LOCK, and to the memory cgroup of the creator.
+ * A request over the limit fails with ENOMEM; malformed parameters fail
+ * with EINVAL.
+ *
+ * Release: user space hands slots back through the release ring in the
+ * ring region: it stores slot numbers into entries[producer & mask], then
+ * publishes producer with a store-release. The kernel reads the ring (all
+ * of it hostile input: a slot that is not REVEALED, out of range or
+ * released twice is ignored and counted) whenever it needs slots and
+ * before every ZCTLS_ARENA_RECV, hides the released slots in one batch
+ * (one unmap per contiguous run, one TLB flush per mapping and run), and
+ * then advances consumer with a store-release. A slot number must not be
+ * touched again after it is released.
+ *
+ * Exhaustion is back-pressure, never loss: when no slot is free records
+ * stay in the TCP receive queue; ZCTLS_ARENA_RECV returns what it has, or
+ * fails with ENOBUFS if it has nothing and a record is waiting.
+ */
+
+/* ioctl on /dev/zctls: create an arena; returns a new fd (O_CLOEXEC). */
+struct zctls_arena_create {
+	__u32 slot_size;	/* in: bytes, page multiple; 0: default */
+	__u32 nr_slots;		/* in: 1..ZCTLS_ARENA_MAX_SLOTS */
+	__u32 flags;		/* in: ZCTLS_ARENA_* */
+	__u32 ring_entries;	/* out: power of two >= nr_slots */
+	__u64 ring_mmap_size;	/* out: bytes to map at ZCTLS_ARENA_OFF_RING */
+	__u64 slots_mmap_size;	/* out: nr_slots * slot_size */
+	__u32 resv[4];		/* in: must be zero */
+};
+
+#define ZCTLS_IOC_MAGIC			'Z'
+#define ZCTLS_IOC_ARENA_CREATE		_IOWR(ZCTLS_IOC_MAGIC, 0x01, \
+					      struct zctls_arena_create)
+
+/*
+ * Pre-fault revealed slots into the page tables of the receiving process's
+ * mappings, so that the first touch takes no page fault. Other processes'
+ * mappings fault the pages in on first touch.
+ */
+#define ZCTLS_ARENA_PREFAULT		(1U << 0)
+#define ZCTLS_ARENA_FLAGS		(ZCTLS_ARENA_PREFAULT)
+
+/*
+ * One slot holds one record's plaintext: 2^14 bytes, plus the TLS 1.3
+ * content-type byte, rounded up to a page (20 KiB with 4 KiB pages).
+ */
+#define ZCTLS_ARENA_SLOT_MIN		(16384 + 1)	/* rounded up to pages */
+#define ZCTLS_ARENA_SLOT_MAX		(256 * 1024)
+#define ZCTLS_ARENA_MAX_SLOTS		65536
+
+/* mmap offsets on the arena fd. */
+#define ZCTLS_ARENA_OFF_RING		0x0ULL
+#define ZCTLS_ARENA_OFF_SLOTS		0x100000000ULL
+
+/*
+ * The ring region. The kernel never trusts what user space writes here; it
+ * keeps its own copies of mask, nr_slots and consumer. Only producer and
+ * entries[] are read, and every value read is checked.
+ */
+struct zctls_arena_ring {
+	__u32 producer;		/* user writes (store-release) */
+	__u32 pad0[15];
+	__u32 consumer;		/* kernel writes (store-release) */
+	__u32 pad1[15];
+	__u32 mask;		/* ring_entries - 1 */
+	__u32 nr_slots;
+	__u32 slot_size;
+	__u32 flags;
+	__u32 pad2[12];
+	__u32 entries[];	/* slot numbers, ring_entries of them */
+};
+
+/*
+ * Test-only (absent unless the module is built with ZCTLS_SELFTEST_HOOKS=y;
+ * a production module answers ENOTTY): stand in for the receive path on an
+ * arena fd. Takes a FREE slot, writes length bytes of pattern into it while
+ * it is hidden (pausing delay_us between pages to widen race windows), then
+ * either reveals it and returns its number in slot, or, with forge set,
+ * wipes it, returns it to FREE and fails with EBADMSG.
+ */
+struct zctls_arena_test_deliver {
+	__u32 length;		/* in: bytes, <= slot_size */
+	__u8 pattern;		/* in: byte written */
+	__u8 forge;		/* in: behave as a failed tag */
+	__u16 resv;		/* in: zero */
+	__u32 delay_us;		/* in: pause between pages */
+	__u32 slot;		/* out */
+};
+
+#define ZCTLS_IOC_TEST_DELIVER		_IOWR(ZCTLS_IOC_MAGIC, 0x70, \
+					      struct zctls_arena_test_deliver)
 
 #endif /* _UAPI_LINUX_ZCTLS_H */
