@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Configuration: plain data, validated when set.  A config is reference
+ * counted so contexts and connections may outlive the caller's handle.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct zctls_config *zctls_config_new(void)
+{
+	struct zctls_config *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg == NULL)
+		return NULL;
+	cfg->refs = 1;
+	cfg->min_version = ZCTLS_TLS1_2;
+	cfg->max_version = ZCTLS_TLS1_3;
+	cfg->engine = ZCTLS_ENGINE_OPENSSL;
+	cfg->backend = ZCTLS_BACKEND_AUTO;
+	return cfg;
+}
+
+struct zctls_config *zc_config_ref(struct zctls_config *cfg)
+{
+	cfg->refs++;
+	return cfg;
+}
+
+void zc_config_unref(struct zctls_config *cfg)
+{
+	unsigned i;
+
+	if (cfg == NULL || --cfg->refs > 0)
+		return;
+	for (i = 0; i < cfg->nkp; i++) {
+		free(cfg->kp[i].cert_file);
+		free(cfg->kp[i].key_file);
+	}
+	free(cfg->ca_file);
+	free(cfg->ciphers);
+	free(cfg->ciphersuites);
+	free(cfg);
+}
+
+void zctls_config_free(struct zctls_config *config)
+{
+	zc_config_unref(config);
+}
+
+static int set_string(struct zctls_config *cfg, char **dst, const char *s)
+{
+	char *copy = NULL;
+
+	if (s != NULL && (copy = strdup(s)) == NULL) {
+		zc_config_fail(cfg, "out of memory");
+		return -1;
+	}
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static int readable(struct zctls_config *cfg, const char *what,
+		    const char *path)
+{
+	if (path == NULL || access(path, R_OK) != 0) {
+		zc_config_fail(cfg, "%s file '%s' is not readable", what,
+			       path ? path : "(null)");
+		return 0;
+	}
+	return 1;
+}
+
+int zctls_config_add_keypair_file(struct zctls_config *config,
+				  const char *cert_file, const char *key_file)
+{
+	struct zc_keypair *kp;
+
+	if (config->nkp == ZC_MAX_KEYPAIRS) {
+		zc_config_fail(config, "at most %d key pairs", ZC_MAX_KEYPAIRS);
+		return -1;
+	}
+	if (!readable(config, "certificate", cert_file) ||
+	    !readable(config, "key", key_file))
+		return -1;
+	kp = &config->kp[config->nkp];
+	kp->cert_file = strdup(cert_file);
+	kp->key_file = strdup(key_file);
+	if (kp->cert_file == NULL || kp->key_file == NULL) {
+		free(kp->cert_file);
+		free(kp->key_file);
+		zc_config_fail(config, "out of memory");
+		return -1;
+	}
+	config->nkp++;
+	return 0;
+}
+
+int zctls_config_set_ca_file(struct zctls_config *config, const char *ca_file)
+{
+	if (!readable(config, "CA", ca_file))
+		return -1;
+	return set_string(config, &config->ca_file, ca_file);
+}
+
+int zctls_config_set_ciphers(struct zctls_config *config, const char *tls12)
+{
+	return set_string(config, &config->ciphers, tls12);
+}
+
+int zctls_config_set_ciphersuites(struct zctls_config *config,
+				  const char *tls13)
+{
+	return set_string(config, &config->ciphersuites, tls13);
+}
+
+/* "h2,http/1.1" -> the wire form: length-prefixed protocol names. */
+int zctls_config_set_alpn(struct zctls_config *config, const char *alpn)
+{
+	size_t n = 0, len;
+	const char *p = alpn, *comma;
+
+	while (p != NULL && *p != '\0') {
+		comma = strchr(p, ',');
+		len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == 0 || len > 255 || n + 1 + len > sizeof(config->alpn_wire)) {
+			zc_config_fail(config, "invalid ALPN list '%s'", alpn);
+			return -1;
+		}
+		config->alpn_wire[n++] = (uint8_t)len;
+		memcpy(config->alpn_wire + n, p, len);
+		n += len;
+		p = comma ? comma + 1 : NULL;
+	}
+	config->alpn_len = n;
+	return 0;
+}
+
+int zctls_config_set_sni_cb(struct zctls_config *config, zctls_sni_cb cb,
+			    void *arg)
+{
+	config->sni_cb = cb;
+	config->sni_arg = arg;
+	return 0;
+}
+
+static int valid_version(int v)
+{
+	return v == ZCTLS_TLS1_2 || v == ZCTLS_TLS1_3;
+}
+
+int zctls_config_set_versions(struct zctls_config *config, int min_version,
+			      int max_version)
+{
+	if (!valid_version(min_version) || !valid_version(max_version) ||
+	    min_version > max_version) {
+		zc_config_fail(config, "unsupported version range 0x%04x-0x%04x"
+			       " (TLS 1.2 and 1.3 only)", min_version,
+			       max_version);
+		return -1;
+	}
+	config->min_version = min_version;
+	config->max_version = max_version;
+	return 0;
+}
+
+int zctls_config_set_engine(struct zctls_config *config,
+			    enum zctls_engine engine)
+{
+	if (engine != ZCTLS_ENGINE_OPENSSL && engine != ZCTLS_ENGINE_MBEDTLS) {
+		zc_config_fail(config, "unknown engine %d", (int)engine);
+		return -1;
+	}
+	config->engine = engine;
+	return 0;
+}
+
+int zctls_config_set_backend(struct zctls_config *config,
+			     enum zctls_backend backend)
+{
+	if (backend < ZCTLS_BACKEND_AUTO || backend > ZCTLS_BACKEND_USER) {
+		zc_config_fail(config, "unknown backend %d", (int)backend);
+		return -1;
+	}
+	config->backend = backend;
+	return 0;
+}
+
+int zctls_config_insecure_noverify(struct zctls_config *config)
+{
+	config->noverify = 1;
+	return 0;
+}
+
+/*
+ * Server certificate choice: the SNI callback if set, else key pair 0.
+ * Engines that can match names themselves still defer to this.
+ */
+int zc_config_pick_keypair(struct zctls_config *cfg, const char *servername)
+{
+	int idx = 0;
+
+	if (cfg->sni_cb != NULL)
+		idx = cfg->sni_cb(servername, cfg->sni_arg);
+	if (idx < 0 || (unsigned)idx >= cfg->nkp)
+		return -1;
+	return idx;
+}

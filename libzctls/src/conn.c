@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Connection verbs.  Every verb first drives an unfinished handshake,
+ * then works on records through the chosen backend.
+ *
+ * Receive invariant: cur_slot, if >= 0, is a HELD arena slot whose
+ * bytes [cur_off, cur_len) are verified application data not yet
+ * delivered.  Nothing else is ever copied or lent to the caller.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int check_conn(struct zctls *c)
+{
+	if (c == NULL)
+		return -1;
+	if (c->kind != ZC_CONN)
+		return zc_fail(c, ZCTLS_E_INVALID, "not a connection");
+	if (c->state == ZC_ST_FAILED)
+		return -1;
+	return 0;
+}
+
+/* Alerts go out best effort: the connection is failing anyway. */
+int zc_send_alert(struct zctls *c, int desc)
+{
+	uint8_t alert[2] = { desc == ZC_ALERT_CLOSE_NOTIFY ? 1 : 2,
+			     (uint8_t)desc };
+
+	if (c->state != ZC_ST_OPEN && c->state != ZC_ST_FAILED)
+		return -1;
+	if (c->sent_close_notify || c->backend == NULL || c->tx.cipher == 0)
+		return -1;
+	c->sent_close_notify = 1;
+	if (c->backend->send_record(c, ZC_CT_ALERT, alert, 2) < 0)
+		return -1;
+	return zc_tx_flush(c);
+}
+
+int zc_handshake_done(struct zctls *c)
+{
+	if (zc_backend_install(c) < 0)
+		return -1;
+	c->state = ZC_ST_OPEN;
+	return 0;
+}
+
+int zctls_handshake(struct zctls *conn)
+{
+	int rc;
+
+	if (check_conn(conn) < 0)
+		return -1;
+	if (conn->state == ZC_ST_OPEN)
+		return 0;
+	rc = conn->engine->handshake(conn);
+	if (rc != 0)
+		return rc;
+	conn->engine->conn_free(conn);
+	return zc_handshake_done(conn);
+}
+
+static int ready(struct zctls *c)
+{
+	int rc;
+
+	if (check_conn(c) < 0)
+		return -1;
+	if (c->state != ZC_ST_OPEN && (rc = zctls_handshake(c)) != 0)
+		return rc;
+	return 0;
+}
+
+/* TLS 1.3 KeyUpdate (RFC 8446 4.6.3): rekey RX, answer if requested. */
+static int key_update(struct zctls *c, const uint8_t *body, size_t len)
+{
+	static const uint8_t reply[5] = { ZC_HS_KEY_UPDATE, 0, 0, 1, 0 };
+
+	if (c->version != ZCTLS_TLS1_3 || len != 1 || body[0] > 1) {
+		zc_send_alert(c, ZC_ALERT_UNEXPECTED_MESSAGE);
+		return zc_fail(c, ZCTLS_E_PROTOCOL, "malformed KeyUpdate");
+	}
+	if (zc_keys_tls13_update(&c->rx) < 0 || c->backend->rekey_rx(c) < 0)
+		return zc_fail(c, ZCTLS_E_PROTOCOL, "KeyUpdate: RX rekey "
+			       "failed: %s", c->err);
+	if (body[0] == 0 || c->sent_close_notify)
+		return 0;
+	/* The answer travels under the old key; then TX moves on. */
+	if (c->backend->send_record(c, ZC_CT_HANDSHAKE, reply, sizeof(reply)) < 0)
+		return -1;
+	if (zc_keys_tls13_update(&c->tx) < 0 || c->backend->rekey_tx(c) < 0)
+		return zc_fail(c, ZCTLS_E_PROTOCOL, "KeyUpdate: TX rekey "
+			       "failed: %s", c->err);
+	return 0;
+}
+
+/* Post-handshake handshake messages, each whole within its record. */
+static int handshake_record(struct zctls *c, const uint8_t *p, size_t len)
+{
+	size_t mlen;
+
+	while (len > 0) {
+		if (len < 4 || (mlen = (size_t)p[1] << 16 | p[2] << 8 | p[3])
+				> len - 4) {
+			zc_send_alert(c, ZC_ALERT_DECODE_ERROR);
+			return zc_fail(c, ZCTLS_E_PROTOCOL, "post-handshake "
+				       "message split across records "
+				       "(unsupported) or truncated");
+		}
+		if (p[0] == ZC_HS_KEY_UPDATE) {
+			if (key_update(c, p + 4, mlen) < 0)
+				return -1;
+		} else if (p[0] == ZC_HS_NEW_SESSION_TICKET && !c->is_server) {
+			/* No resumption: the ticket is consumed unused. */
+		} else if (!(p[0] == 0 && c->version == ZCTLS_TLS1_2 &&
+			     !c->is_server)) {
+			zc_send_alert(c, ZC_ALERT_UNEXPECTED_MESSAGE);
+			return zc_fail(c, ZCTLS_E_PROTOCOL, "unexpected "
+				       "post-handshake message type %u", p[0]);
+		}
+		/* HelloRequest (TLS 1.2) is ignored: no renegotiation. */
+		p += 4 + mlen;
+		len -= 4 + mlen;
+	}
+	return 0;
+}
+
+/* 1: keep reading, 0: close_notify seen, -1: failed. */
+static int alert_record(struct zctls *c, const uint8_t *p, size_t len)
+{
+	if (len != 2) {
+		zc_send_alert(c, ZC_ALERT_DECODE_ERROR);
+		return zc_fail(c, ZCTLS_E_PROTOCOL, "malformed alert record");
+	}
+	if (p[1] == ZC_ALERT_CLOSE_NOTIFY) {
+		c->got_close_notify = 1;
+		return 0;
+	}
+	if (p[1] == 90)	/* user_canceled: close_notify follows */
+		return 1;
+	return zc_fail(c, ZCTLS_E_ALERT, "peer sent %s alert: %s (%u)",
+		       p[0] == 1 ? "warning" : "fatal", zc_alert_name(p[1]),
+		       p[1]);
+}
+
+static int record_failed(struct zctls *c, int slot, int rc)
+{
+	if (rc != ZCTLS_WANT_POLLIN && rc != ZCTLS_WANT_POLLOUT)
+		zc_arena_wipe(&c->arena, slot, c->arena.slot_size);
+	zc_arena_put(&c->arena, slot);
+	if (rc == ZC_REC_BADMAC) {
+		zc_send_alert(c, ZC_ALERT_BAD_RECORD_MAC);
+		return zc_fail(c, ZCTLS_E_BAD_RECORD_MAC, "record %llu failed "
+			       "authentication (bad_record_mac); connection "
+			       "aborted, nothing of it was revealed",
+			       (unsigned long long)c->rx.seq);
+	}
+	if (rc == ZC_REC_PROTO) {
+		zc_send_alert(c, ZC_ALERT_UNEXPECTED_MESSAGE);
+		return zc_fail(c, ZCTLS_E_PROTOCOL, "malformed record");
+	}
+	return rc;
+}
+
+/*
+ * Make cur_slot hold undelivered application data.  0 on success, or
+ * 1 for a clean end of stream, ZCTLS_WANT_POLLIN, -1.
+ */
+static int fill(struct zctls *c)
+{
+	uint8_t type;
+	size_t len;
+	int slot, rc;
+
+	while (c->cur_slot < 0) {
+		if (c->got_close_notify)
+			return 1;
+		slot = zc_arena_take(&c->arena);
+		if (slot < 0)
+			return zc_fail(c, ZCTLS_E_INVALID, "all receive slots "
+				       "are borrowed; zctls_release some");
+		rc = c->backend->recv_record(c, zc_arena_priv(&c->arena, slot),
+					     c->arena.slot_size, &type, &len);
+		if (rc < 0 || rc == 0) {
+			rc = record_failed(c, slot, rc);
+			if (rc == 0)
+				return zc_fail(c, ZCTLS_E_TRUNCATED, "peer closed "
+					       "the connection without "
+					       "close_notify");
+			return rc;
+		}
+		if (type == ZC_CT_APPDATA && len > 0) {
+			c->cur_slot = slot;
+			c->cur_off = 0;
+			c->cur_len = len;
+			return 0;
+		}
+		rc = 1;
+		if (type == ZC_CT_ALERT)
+			rc = alert_record(c, zc_arena_priv(&c->arena, slot), len);
+		else if (type == ZC_CT_HANDSHAKE)
+			rc = handshake_record(c, zc_arena_priv(&c->arena, slot),
+					      len) < 0 ? -1 : 1;
+		else if (type != ZC_CT_APPDATA) {
+			zc_send_alert(c, ZC_ALERT_UNEXPECTED_MESSAGE);
+			rc = zc_fail(c, ZCTLS_E_PROTOCOL, "unexpected record "
+				     "type %u", type);
+		}
+		zc_arena_wipe(&c->arena, slot, len);
+		zc_arena_put(&c->arena, slot);
+		if (rc <= 0)
+			return rc < 0 ? -1 : 1;
+		if ((rc = zc_tx_flush(c)) < 0 && rc != ZCTLS_WANT_POLLOUT)
+			return -1;
+	}
+	return 0;
+}
+
+static void cur_done(struct zctls *c)
+{
+	zc_arena_put(&c->arena, c->cur_slot);
+	c->cur_slot = -1;
+}
+
+ssize_t zctls_recv(struct zctls *conn, void *buf, size_t len)
+{
+	size_t n;
+	int rc;
+
+	if ((rc = ready(conn)) != 0)
+		return rc;
+	rc = fill(conn);
+	if (rc == 1)
+		return 0;
+	if (rc != 0)
+		return rc;
+	n = conn->cur_len - conn->cur_off;
+	if (n > len)
+		n = len;
+	memcpy(buf, zc_arena_priv(&conn->arena, conn->cur_slot) + conn->cur_off,
+	       n);
+	conn->cur_off += n;
+	if (conn->cur_off == conn->cur_len)
+		cur_done(conn);
+	return (ssize_t)n;
+}
+
+ssize_t zctls_recv_borrow(struct zctls *conn, const void **buf)
+{
+	const uint8_t *view;
+	size_t n;
+	int rc;
+
+	*buf = NULL;
+	if ((rc = ready(conn)) != 0)
+		return rc;
+	rc = fill(conn);
+	if (rc == 1)
+		return 0;
+	if (rc != 0)
+		return rc;
+	view = zc_arena_reveal(&conn->arena, conn->cur_slot);
+	if (view == NULL)
+		return zc_fail_errno(conn, errno, "mprotect(PROT_READ)");
+	*buf = view + conn->cur_off;
+	n = conn->cur_len - conn->cur_off;
+	conn->cur_slot = -1;
+	return (ssize_t)n;
+}
+
+int zctls_release(struct zctls *conn, const void *buf)
+{
+	int slot;
+
+	if (conn == NULL || conn->kind != ZC_CONN)
+		return -1;
+	slot = zc_arena_slot_of(&conn->arena, buf);
+	if (slot < 0 || conn->arena.state[slot] != ZC_SLOT_LENT)
+		return zc_fail(conn, ZCTLS_E_INVALID, "zctls_release: %p was "
+			       "not borrowed from this connection", buf);
+	if (zc_arena_put(&conn->arena, slot) < 0)
+		return zc_fail_errno(conn, errno, "mprotect(PROT_NONE)");
+	return 0;
+}
+
+/*
+ * A record handed to the backend is committed; if its bytes cannot all
+ * leave now, the count is remembered in tx_commit and reported by the
+ * repeated call once the queue drained.
+ */
+static ssize_t finish_send(struct zctls *c, ssize_t committed)
+{
+	int rc = zc_tx_flush(c);
+
+	if (rc == ZCTLS_WANT_POLLOUT) {
+		c->tx_commit = committed;
+		return rc;
+	}
+	return rc < 0 ? -1 : committed;
+}
+
+static ssize_t send_pending(struct zctls *c)
+{
+	ssize_t n = c->tx_commit;
+
+	c->tx_commit = 0;
+	return finish_send(c, n);
+}
+
+static int can_send(struct zctls *c)
+{
+	if (c->sent_close_notify)
+		return zc_fail(c, ZCTLS_E_CLOSED, "connection already shut "
+			       "down for sending");
+	return 0;
+}
+
+ssize_t zctls_send(struct zctls *conn, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t done = 0, chunk;
+	int rc;
+
+	if ((rc = ready(conn)) != 0)
+		return rc;
+	if (conn->tx_commit > 0)
+		return send_pending(conn);
+	if (can_send(conn) < 0)
+		return -1;
+	if ((rc = zc_tx_flush(conn)) != 0)
+		return rc;
+	/* Up to four full records per call keeps the queue bounded. */
+	while (done < len && done < 4 * ZC_MAX_PLAIN) {
+		chunk = len - done < ZC_MAX_PLAIN ? len - done : ZC_MAX_PLAIN;
+		if (conn->backend->send_record(conn, ZC_CT_APPDATA, p + done,
+					       chunk) < 0)
+			return -1;
+		done += chunk;
+	}
+	return finish_send(conn, (ssize_t)done);
+}
+
+ssize_t zctls_sendfile(struct zctls *conn, int in_fd, off_t *offset,
+		       size_t count)
+{
+	ssize_t n;
+	int rc;
+
+	if ((rc = ready(conn)) != 0)
+		return rc;
+	if (conn->tx_commit > 0)
+		return send_pending(conn);
+	if (can_send(conn) < 0)
+		return -1;
+	if ((rc = zc_tx_flush(conn)) != 0)
+		return rc;
+	n = conn->backend->sendfile(conn, in_fd, offset, count);
+	if (n <= 0)
+		return n;
+	return finish_send(conn, n);
+}
+
+int zctls_shutdown(struct zctls *conn)
+{
+	uint8_t alert[2] = { 1, ZC_ALERT_CLOSE_NOTIFY };
+	int rc;
+
+	if ((rc = ready(conn)) != 0)
+		return rc;
+	if (!conn->sent_close_notify) {
+		if (conn->tx_commit > 0 && (rc = (int)send_pending(conn)) < 0)
+			return rc;
+		if ((rc = zc_tx_flush(conn)) != 0)
+			return rc;
+		if (conn->backend->send_record(conn, ZC_CT_ALERT, alert, 2) < 0)
+			return -1;
+		conn->sent_close_notify = 1;
+	}
+	rc = zc_tx_flush(conn);
+	return rc;
+}
+
+int zctls_close(struct zctls *conn)
+{
+	int rc = 0;
+
+	if (conn == NULL || conn->kind != ZC_CONN)
+		return -1;
+	if (conn->state == ZC_ST_OPEN && !conn->sent_close_notify)
+		rc = zctls_shutdown(conn) < 0 ? -1 : 0;
+	if (conn->fd >= 0 && conn->own_fd) {
+		close(conn->fd);
+		conn->fd = -1;
+	}
+	return rc;
+}

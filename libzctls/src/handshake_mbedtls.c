@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Handshake engine: mbedTLS 2.28 (TLS 1.2 only).
+ *
+ * mbedTLS reads through a callback that serves bytes out of one record
+ * fetched with zc_read_record_exact(), so, as with OpenSSL, it never
+ * consumes anything past its last handshake record.
+ *
+ * The export-keys callback hands over the master secret and both
+ * randoms; the key block is derived by keys.c, not taken from mbedTLS.
+ * The callback's context is per configuration, so each connection has
+ * its own mbedtls_ssl_config; certificates and keys are shared from the
+ * context.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/ssl_ciphersuites.h>
+#include <mbedtls/x509_crt.h>
+
+#include "internal.h"
+
+static const char *const default_suites[] = {
+	"TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
+	"TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256",
+	"TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384",
+	"TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384",
+	"TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256",
+	"TLS-ECDHE-RSA-WITH-CHACHA20-POLY1305-SHA256",
+	"TLS-ECDHE-ECDSA-WITH-AES-128-CCM",
+	"TLS-DHE-RSA-WITH-AES-128-CCM",
+	NULL
+};
+
+#define MAX_SUITES	32
+#define MAX_ALPN	16
+
+struct mb_ctx {
+	mbedtls_x509_crt cert[ZC_MAX_KEYPAIRS];
+	mbedtls_pk_context key[ZC_MAX_KEYPAIRS];
+	unsigned n;
+	mbedtls_x509_crt ca;
+	int suites[MAX_SUITES + 1];
+	char alpn_buf[256];
+	const char *alpn[MAX_ALPN + 1];
+};
+
+struct mb_hs {
+	struct zctls *conn;
+	mbedtls_ssl_config conf;
+	mbedtls_ssl_context ssl;
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	size_t served;		/* bytes of the current record given out */
+	int done;
+	int have_keys;
+	uint8_t master[48];
+	uint8_t crandom[32], srandom[32];
+};
+
+static int mb_fail(struct zctls *c, enum zctls_errcode code, const char *what,
+		   int err)
+{
+	char buf[128];
+
+	mbedtls_strerror(err, buf, sizeof(buf));
+	return zc_fail(c, code, "%s: %s", what, buf);
+}
+
+static int parse_suites(struct zctls *c, struct mb_ctx *mc)
+{
+	const char *list = c->config->ciphers;
+	char name[96], *p;
+	unsigned n = 0, i;
+	size_t len;
+	int id;
+
+	for (i = 0; list == NULL && default_suites[i] != NULL; i++)
+		mc->suites[n++] = mbedtls_ssl_get_ciphersuite_id(default_suites[i]);
+	while (list != NULL && *list != '\0' && n < MAX_SUITES) {
+		len = strcspn(list, ":,");
+		if (len == 0 || len >= sizeof(name))
+			return zc_fail(c, ZCTLS_E_CONFIG, "bad cipher list");
+		memcpy(name, list, len);
+		name[len] = '\0';
+		for (p = name; *p; p++)	/* accept IANA spelling too */
+			if (*p == '_')
+				*p = '-';
+		id = mbedtls_ssl_get_ciphersuite_id(name);
+		if (id == 0)
+			return zc_fail(c, ZCTLS_E_CONFIG, "mbedTLS does not know"
+				       " cipher suite '%s'", name);
+		mc->suites[n++] = id;
+		list += len;
+		list += *list != '\0';
+	}
+	mc->suites[n] = 0;
+	return 0;
+}
+
+static int parse_alpn(struct zctls *c, struct mb_ctx *mc)
+{
+	const uint8_t *w = c->config->alpn_wire;
+	size_t off = 0, out = 0;
+	unsigned n = 0;
+
+	while (off < c->config->alpn_len && n < MAX_ALPN) {
+		size_t len = w[off++];
+
+		mc->alpn[n++] = mc->alpn_buf + out;
+		memcpy(mc->alpn_buf + out, w + off, len);
+		out += len;
+		mc->alpn_buf[out++] = '\0';
+		off += len;
+	}
+	mc->alpn[n] = NULL;
+	(void)c;
+	return 0;
+}
+
+static void mb_ctx_free(struct zctls *c)
+{
+	struct mb_ctx *mc = c->engine_ctx;
+	unsigned i;
+
+	if (mc == NULL)
+		return;
+	for (i = 0; i < ZC_MAX_KEYPAIRS; i++) {
+		mbedtls_x509_crt_free(&mc->cert[i]);
+		mbedtls_pk_free(&mc->key[i]);
+	}
+	mbedtls_x509_crt_free(&mc->ca);
+	free(mc);
+	c->engine_ctx = NULL;
+}
+
+static int load_keypairs(struct zctls *c, struct mb_ctx *mc)
+{
+	struct zctls_config *cfg = c->config;
+	int rc;
+
+	for (mc->n = 0; mc->n < cfg->nkp; mc->n++) {
+		rc = mbedtls_x509_crt_parse_file(&mc->cert[mc->n],
+						 cfg->kp[mc->n].cert_file);
+		if (rc != 0)
+			return mb_fail(c, ZCTLS_E_CONFIG,
+				       cfg->kp[mc->n].cert_file, rc);
+		rc = mbedtls_pk_parse_keyfile(&mc->key[mc->n],
+					      cfg->kp[mc->n].key_file, NULL);
+		if (rc != 0)
+			return mb_fail(c, ZCTLS_E_CONFIG,
+				       cfg->kp[mc->n].key_file, rc);
+	}
+	return 0;
+}
+
+static int mb_ctx_init(struct zctls *c)
+{
+	struct zctls_config *cfg = c->config;
+	struct mb_ctx *mc = calloc(1, sizeof(*mc));
+	unsigned i;
+	int rc;
+
+	if (mc == NULL)
+		return zc_fail(c, ZCTLS_E_NOMEM, "out of memory");
+	c->engine_ctx = mc;
+	for (i = 0; i < ZC_MAX_KEYPAIRS; i++) {
+		mbedtls_x509_crt_init(&mc->cert[i]);
+		mbedtls_pk_init(&mc->key[i]);
+	}
+	mbedtls_x509_crt_init(&mc->ca);
+	rc = cfg->min_version > ZCTLS_TLS1_2 ?
+		zc_fail(c, ZCTLS_E_CONFIG, "the mbedTLS engine supports TLS "
+			"1.2 only") : 0;
+	if (rc == 0)
+		rc = parse_suites(c, mc);
+	if (rc == 0)
+		rc = parse_alpn(c, mc);
+	if (rc == 0)
+		rc = load_keypairs(c, mc);
+	if (rc == 0 && !c->is_server && !cfg->noverify) {
+		rc = cfg->ca_file ? mbedtls_x509_crt_parse_file(&mc->ca,
+								cfg->ca_file) :
+				    mbedtls_x509_crt_parse_path(&mc->ca,
+								"/etc/ssl/certs");
+		rc = rc < 0 ? mb_fail(c, ZCTLS_E_CONFIG, "loading CA "
+				      "certificates", rc) : 0;
+	}
+	if (rc < 0)
+		mb_ctx_free(c);
+	return rc;
+}
+
+/* Serve bytes of the current exact record; fetch the next when empty. */
+static int bio_recv(void *arg, unsigned char *buf, size_t len)
+{
+	struct mb_hs *hs = arg;
+	struct zctls *c = hs->conn;
+	size_t n;
+	int rc;
+
+	if (hs->served == 0) {
+		rc = zc_read_record_exact(c);
+		if (rc == ZCTLS_WANT_POLLIN)
+			return MBEDTLS_ERR_SSL_WANT_READ;
+		if (rc != 0)
+			return MBEDTLS_ERR_NET_RECV_FAILED;
+	}
+	n = c->rx_need - hs->served;
+	if (n > len)
+		n = len;
+	memcpy(buf, c->rxbuf + hs->served, n);
+	hs->served += n;
+	if (hs->served == c->rx_need) {
+		zc_rx_consume(c, c->rx_need);
+		hs->served = 0;
+	}
+	return (int)n;
+}
+
+/* Output is queued; the handshake loop flushes it. */
+static int bio_send(void *arg, const unsigned char *buf, size_t len)
+{
+	struct mb_hs *hs = arg;
+
+	if (zc_tx_queue(hs->conn, buf, len) < 0)
+		return MBEDTLS_ERR_NET_SEND_FAILED;
+	return (int)len;
+}
+
+static int export_keys(void *arg, const unsigned char *ms,
+		       const unsigned char *kb, size_t maclen, size_t keylen,
+		       size_t ivlen, const unsigned char client_random[32],
+		       const unsigned char server_random[32],
+		       mbedtls_tls_prf_types prf)
+{
+	struct mb_hs *hs = arg;
+
+	(void)kb, (void)maclen, (void)keylen, (void)ivlen, (void)prf;
+	memcpy(hs->master, ms, sizeof(hs->master));
+	memcpy(hs->crandom, client_random, 32);
+	memcpy(hs->srandom, server_random, 32);
+	hs->have_keys = 1;
+	return 0;
+}
+
+static int sni_cb(void *arg, mbedtls_ssl_context *ssl,
+		  const unsigned char *name, size_t len)
+{
+	struct mb_hs *hs = arg;
+	struct zctls *c = hs->conn;
+	struct mb_ctx *mc = c->engine_ctx;
+	char host[256];
+	int idx;
+
+	if (len >= sizeof(host))
+		return -1;
+	memcpy(host, name, len);
+	host[len] = '\0';
+	idx = zc_config_pick_keypair(c->config, host);
+	if (idx < 0)
+		return -1;
+	if (c->servername == NULL)
+		c->servername = strdup(host);
+	return mbedtls_ssl_set_hs_own_cert(ssl, &mc->cert[idx], &mc->key[idx]);
+}
+
+static int setup_conf(struct zctls *c, struct mb_hs *hs, struct mb_ctx *mc)
+{
+	mbedtls_ssl_config *conf = &hs->conf;
+	int rc;
+
+	rc = mbedtls_ssl_config_defaults(conf, c->is_server ?
+					 MBEDTLS_SSL_IS_SERVER :
+					 MBEDTLS_SSL_IS_CLIENT,
+					 MBEDTLS_SSL_TRANSPORT_STREAM,
+					 MBEDTLS_SSL_PRESET_DEFAULT);
+	if (rc != 0)
+		return mb_fail(c, ZCTLS_E_CONFIG, "mbedtls config", rc);
+	mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, &hs->drbg);
+	mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+				     MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+				     MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_ciphersuites(conf, mc->suites);
+	mbedtls_ssl_conf_export_keys_ext_cb(conf, export_keys, hs);
+	mbedtls_ssl_conf_session_tickets(conf,
+					 MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+	if (mc->alpn[0] != NULL &&
+	    (rc = mbedtls_ssl_conf_alpn_protocols(conf, mc->alpn)) != 0)
+		return mb_fail(c, ZCTLS_E_CONFIG, "ALPN", rc);
+	if (mc->n > 0 &&
+	    (rc = mbedtls_ssl_conf_own_cert(conf, &mc->cert[0],
+					    &mc->key[0])) != 0)
+		return mb_fail(c, ZCTLS_E_CONFIG, "certificate", rc);
+	if (c->is_server) {
+		mbedtls_ssl_conf_sni(conf, sni_cb, hs);
+		mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_NONE);
+	} else if (c->config->noverify) {
+		mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_NONE);
+	} else {
+		mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+		mbedtls_ssl_conf_ca_chain(conf, &mc->ca, NULL);
+	}
+	return 0;
+}
+
+static void mb_conn_free(struct zctls *c)
+{
+	struct mb_hs *hs = c->hs;
+
+	if (hs == NULL)
+		return;
+	mbedtls_ssl_free(&hs->ssl);
+	mbedtls_ssl_config_free(&hs->conf);
+	mbedtls_ctr_drbg_free(&hs->drbg);
+	mbedtls_entropy_free(&hs->entropy);
+	explicit_bzero(hs, sizeof(*hs));
+	free(hs);
+	c->hs = NULL;
+}
+
+static int mb_conn_init(struct zctls *c)
+{
+	static const char pers[] = "libzctls";
+	struct mb_hs *hs = calloc(1, sizeof(*hs));
+	int rc;
+
+	if (hs == NULL)
+		return zc_fail(c, ZCTLS_E_NOMEM, "out of memory");
+	c->hs = hs;
+	hs->conn = c;
+	mbedtls_ssl_config_init(&hs->conf);
+	mbedtls_ssl_init(&hs->ssl);
+	mbedtls_entropy_init(&hs->entropy);
+	mbedtls_ctr_drbg_init(&hs->drbg);
+	rc = mbedtls_ctr_drbg_seed(&hs->drbg, mbedtls_entropy_func,
+				   &hs->entropy, (const unsigned char *)pers,
+				   sizeof(pers) - 1);
+	if (rc != 0)
+		return mb_fail(c, ZCTLS_E_SYSTEM, "seeding DRBG", rc);
+	if (setup_conf(c, hs, c->engine_ctx) < 0)
+		return -1;
+	if ((rc = mbedtls_ssl_setup(&hs->ssl, &hs->conf)) != 0)
+		return mb_fail(c, ZCTLS_E_NOMEM, "mbedtls_ssl_setup", rc);
+	if (!c->is_server && c->servername == NULL && !c->config->noverify)
+		return zc_fail(c, ZCTLS_E_INVALID, "a server name is needed to "
+			       "verify the peer (or zctls_config_insecure_noverify)");
+	if (!c->is_server && c->servername != NULL &&
+	    (rc = mbedtls_ssl_set_hostname(&hs->ssl, c->servername)) != 0)
+		return mb_fail(c, ZCTLS_E_INVALID, "server name", rc);
+	mbedtls_ssl_set_bio(&hs->ssl, hs, bio_send, bio_recv, NULL);
+	return 0;
+}
+
+static enum zc_cipher cipher_of(const mbedtls_ssl_ciphersuite_t *cs,
+				const char **md)
+{
+	*md = cs->mac == MBEDTLS_MD_SHA384 ? "SHA384" : "SHA256";
+	switch (cs->cipher) {
+	case MBEDTLS_CIPHER_AES_128_GCM: return ZC_AES_128_GCM;
+	case MBEDTLS_CIPHER_AES_256_GCM: return ZC_AES_256_GCM;
+	case MBEDTLS_CIPHER_CHACHA20_POLY1305: return ZC_CHACHA20_POLY1305;
+	case MBEDTLS_CIPHER_AES_128_CCM: return ZC_AES_128_CCM;
+	default: return ZC_CIPHER_NONE;
+	}
+}
+
+static int finish(struct zctls *c, struct mb_hs *hs)
+{
+	const char *name = mbedtls_ssl_get_ciphersuite(&hs->ssl), *alpn, *md;
+	const mbedtls_ssl_ciphersuite_t *cs;
+	enum zc_cipher ci;
+	char *p;
+	int rc;
+
+	if (hs->served != 0 || c->rx_have != 0 ||
+	    mbedtls_ssl_get_bytes_avail(&hs->ssl) != 0)
+		return zc_fail(c, ZCTLS_E_HANDSHAKE, "internal: handshake "
+			       "input not fully consumed");
+	cs = mbedtls_ssl_ciphersuite_from_id(
+		mbedtls_ssl_get_ciphersuite_id(name));
+	ci = cs ? cipher_of(cs, &md) : ZC_CIPHER_NONE;
+	if (ci == ZC_CIPHER_NONE || !hs->have_keys)
+		return zc_fail(c, ZCTLS_E_HANDSHAKE, "negotiated cipher %s has"
+			       " no record-layer support", name);
+	c->version = ZCTLS_TLS1_2;
+	snprintf(c->cipher_name, sizeof(c->cipher_name), "%s", name);
+	for (p = c->cipher_name; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	alpn = mbedtls_ssl_get_alpn_protocol(&hs->ssl);
+	if (alpn != NULL)
+		snprintf(c->alpn, sizeof(c->alpn), "%s", alpn);
+	rc = zc_keys_tls12(&c->tx, &c->rx, ci, md, c->is_server, hs->master,
+			   sizeof(hs->master), hs->crandom, hs->srandom);
+	explicit_bzero(hs->master, sizeof(hs->master));
+	/* The Finished record was number 0 under the new keys. */
+	c->tx.seq = c->rx.seq = 1;
+	return rc < 0 ? zc_fail(c, ZCTLS_E_HANDSHAKE, "key derivation failed")
+		      : 0;
+}
+
+static int handshake_error(struct zctls *c, struct mb_hs *hs, int err)
+{
+	uint32_t flags;
+	char buf[256];
+
+	if (c->state == ZC_ST_FAILED)
+		return -1;	/* our socket I/O already said what happened */
+	flags = mbedtls_ssl_get_verify_result(&hs->ssl);
+	if (!c->is_server && flags != 0 && flags != (uint32_t)-1 &&
+	    !c->config->noverify) {
+		mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", flags);
+		buf[strcspn(buf, "\n")] = '\0';
+		return zc_fail(c, ZCTLS_E_VERIFY, "certificate verification "
+			       "failed: %s", buf);
+	}
+	return mb_fail(c, ZCTLS_E_HANDSHAKE, "TLS handshake failed", err);
+}
+
+static int mb_handshake(struct zctls *c)
+{
+	struct mb_hs *hs = c->hs;
+	int r, rc;
+
+	for (;;) {
+		if ((rc = zc_tx_flush(c)) != 0)
+			return rc;
+		if (hs->done)
+			return finish(c, hs);
+		r = mbedtls_ssl_handshake(&hs->ssl);
+		if (r == 0) {
+			hs->done = 1;
+			continue;
+		}
+		if (r == MBEDTLS_ERR_SSL_WANT_READ) {
+			rc = zc_tx_flush(c);
+			return rc == 0 ? ZCTLS_WANT_POLLIN : rc;
+		}
+		if (r == MBEDTLS_ERR_SSL_WANT_WRITE)
+			continue;
+		zc_tx_flush(c);		/* let our alert out */
+		return handshake_error(c, hs, r);
+	}
+}
+
+const struct zc_engine_ops zc_engine_mbedtls = {
+	.name = "mbedtls",
+	.ctx_init = mb_ctx_init,
+	.ctx_free = mb_ctx_free,
+	.conn_init = mb_conn_init,
+	.handshake = mb_handshake,
+	.conn_free = mb_conn_free,
+};

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Connection information.  All strings are NULL until the handshake has
+ * completed, and stay valid until zctls_free().
+ */
+#include "internal.h"
+
+static int open_conn(struct zctls *c)
+{
+	return c != NULL && c->kind == ZC_CONN && c->version != 0;
+}
+
+const char *zctls_conn_version(struct zctls *conn)
+{
+	if (!open_conn(conn))
+		return NULL;
+	return conn->version == ZCTLS_TLS1_3 ? "TLSv1.3" : "TLSv1.2";
+}
+
+const char *zctls_conn_cipher(struct zctls *conn)
+{
+	return open_conn(conn) ? conn->cipher_name : NULL;
+}
+
+const char *zctls_conn_alpn(struct zctls *conn)
+{
+	return open_conn(conn) && conn->alpn[0] ? conn->alpn : NULL;
+}
+
+const char *zctls_conn_servername(struct zctls *conn)
+{
+	return conn != NULL ? conn->servername : NULL;
+}
+
+const char *zctls_conn_engine(struct zctls *conn)
+{
+	return conn != NULL ? conn->engine->name : NULL;
+}
+
+const char *zctls_conn_backend(struct zctls *conn)
+{
+	return conn != NULL && conn->backend ? conn->backend->name : NULL;
+}
+
+const char *zctls_conn_backend_reason(struct zctls *conn)
+{
+	return conn != NULL && conn->backend ? conn->backend_reason : NULL;
+}
+
+int zctls_conn_hides_unauthenticated(struct zctls *conn)
+{
+	if (conn == NULL || conn->backend == NULL)
+		return -1;
+	return conn->backend->hides_unauthenticated;
+}

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal interfaces of libzctls.  Nothing here is exported from the
+ * shared object (see libzctls.map); tests link the static archive.
+ */
+#ifndef ZCTLS_INTERNAL_H
+#define ZCTLS_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "zctls.h"
+
+/* TLS wire constants. */
+#define ZC_CT_CCS		20
+#define ZC_CT_ALERT		21
+#define ZC_CT_HANDSHAKE		22
+#define ZC_CT_APPDATA		23
+
+#define ZC_HDR_LEN		5
+#define ZC_MAX_PLAIN		16384
+#define ZC_MAX_CIPHER13		(ZC_MAX_PLAIN + 256)
+#define ZC_MAX_CIPHER12		(ZC_MAX_PLAIN + 2048)
+#define ZC_MAX_RECORD		(ZC_HDR_LEN + ZC_MAX_CIPHER12)
+#define ZC_TAG_LEN		16
+
+#define ZC_ALERT_CLOSE_NOTIFY		0
+#define ZC_ALERT_UNEXPECTED_MESSAGE	10
+#define ZC_ALERT_BAD_RECORD_MAC		20
+#define ZC_ALERT_RECORD_OVERFLOW	22
+#define ZC_ALERT_DECODE_ERROR		50
+#define ZC_ALERT_INTERNAL_ERROR		80
+
+#define ZC_HS_NEW_SESSION_TICKET	4
+#define ZC_HS_KEY_UPDATE		24
+
+#define ZC_MAX_SECRET		48
+
+/* Record-protection algorithms this library can install. */
+enum zc_cipher {
+	ZC_CIPHER_NONE = 0,
+	ZC_AES_128_GCM,
+	ZC_AES_256_GCM,
+	ZC_CHACHA20_POLY1305,
+	ZC_AES_128_CCM,
+};
+
+struct zc_cipher_desc {
+	const char *name;
+	size_t key_len;
+	size_t salt_len;	/* TLS 1.2 implicit nonce part */
+	size_t explicit_len;	/* TLS 1.2 per-record nonce on the wire */
+	int kernel_id;		/* TLS_CIPHER_* of <linux/tls.h> */
+};
+
+const struct zc_cipher_desc *zc_cipher_desc(enum zc_cipher c);
+
+/*
+ * Keys of one direction.  iv holds the 12-byte TLS 1.3 / ChaCha IV, or
+ * the 4-byte TLS 1.2 GCM/CCM salt in its first bytes.  seq is the
+ * sequence number of the next record.  For TLS 1.3, secret keeps the
+ * current traffic secret so KeyUpdate can derive the next generation.
+ */
+struct zc_traffic {
+	enum zc_cipher cipher;
+	int version;
+	uint8_t key[32];
+	uint8_t iv[12];
+	uint64_t seq;
+	uint8_t secret[ZC_MAX_SECRET];
+	size_t secret_len;
+	const char *md_name;	/* "SHA256" or "SHA384" */
+	void *evp;		/* EVP_CIPHER_CTX, owned by record.c */
+};
+
+/* keys.c: key schedule pieces; all wipe their temporaries. */
+int zc_hkdf_expand_label(const char *md_name, const uint8_t *secret,
+			 size_t secret_len, const char *label,
+			 const uint8_t *context, size_t context_len,
+			 uint8_t *out, size_t out_len);
+int zc_tls12_prf(const char *md_name, const uint8_t *secret,
+		 size_t secret_len, const char *label, const uint8_t *seed,
+		 size_t seed_len, uint8_t *out, size_t out_len);
+int zc_keys_tls13(struct zc_traffic *t, enum zc_cipher c, const char *md_name,
+		  const uint8_t *secret, size_t secret_len);
+int zc_keys_tls13_update(struct zc_traffic *t);
+int zc_keys_tls12(struct zc_traffic *tx, struct zc_traffic *rx,
+		  enum zc_cipher c, const char *md_name, int is_server,
+		  const uint8_t *master, size_t master_len,
+		  const uint8_t client_random[32],
+		  const uint8_t server_random[32]);
+void zc_traffic_wipe(struct zc_traffic *t);
+
+/* record.c: AEAD protection of single records. */
+#define ZC_REC_BADMAC	(-10)
+#define ZC_REC_PROTO	(-11)
+void zc_record_free(struct zc_traffic *t);
+size_t zc_record_overhead(const struct zc_traffic *t);
+int zc_record_seal(struct zc_traffic *t, uint8_t type, const void *plain,
+		   size_t len, uint8_t *out, size_t *out_len);
+int zc_record_open(struct zc_traffic *t, const uint8_t *rec, size_t rec_len,
+		   uint8_t *dst, size_t dst_cap, uint8_t *type,
+		   size_t *plain_len);
+
+/* arena.c: the memfd mapped twice; see arena.c for the invariant. */
+#define ZC_SLOT_FREE	0
+#define ZC_SLOT_HELD	1	/* verified, user view still PROT_NONE */
+#define ZC_SLOT_LENT	2	/* verified, user view PROT_READ */
+
+struct zc_arena {
+	int memfd;
+	uint8_t *priv;		/* RW view: the library decrypts here */
+	uint8_t *user;		/* caller's view: PROT_NONE until revealed */
+	size_t slot_size;
+	unsigned nslots;
+	uint8_t *state;
+};
+
+int zc_arena_init(struct zc_arena *a, unsigned nslots);
+void zc_arena_destroy(struct zc_arena *a);
+int zc_arena_take(struct zc_arena *a);
+uint8_t *zc_arena_priv(struct zc_arena *a, int slot);
+const uint8_t *zc_arena_reveal(struct zc_arena *a, int slot);
+int zc_arena_slot_of(struct zc_arena *a, const void *user_ptr);
+int zc_arena_put(struct zc_arena *a, int slot);
+void zc_arena_wipe(struct zc_arena *a, int slot, size_t len);
+
+/* Record backends. */
+struct zc_backend_ops {
+	const char *name;
+	int hides_unauthenticated;
+	int (*install)(struct zctls *c, const char **step);
+	/* Produce one verified record's plaintext in dst (private view). */
+	int (*recv_record)(struct zctls *c, uint8_t *dst, size_t cap,
+			   uint8_t *type, size_t *len);
+	/* Protect and queue one record; 0, ZCTLS_WANT_* or -1. */
+	int (*send_record)(struct zctls *c, uint8_t type, const void *buf,
+			   size_t len);
+	int (*rekey_rx)(struct zctls *c);
+	int (*rekey_tx)(struct zctls *c);
+	ssize_t (*sendfile)(struct zctls *c, int in_fd, off_t *off,
+			    size_t count);
+};
+
+extern const struct zc_backend_ops zc_backend_user;
+extern const struct zc_backend_ops zc_backend_kernel;
+extern const struct zc_backend_ops zc_backend_ktls;
+int zc_backend_attach(struct zctls *c);
+int zc_backend_install(struct zctls *c);
+
+/* Handshake engines. */
+struct zc_engine_ops {
+	const char *name;
+	int (*ctx_init)(struct zctls *ctx);
+	void (*ctx_free)(struct zctls *ctx);
+	int (*conn_init)(struct zctls *conn);
+	int (*handshake)(struct zctls *conn);
+	void (*conn_free)(struct zctls *conn);
+};
+
+extern const struct zc_engine_ops zc_engine_openssl;
+extern const struct zc_engine_ops zc_engine_mbedtls;
+
+/* Configuration (config.c). */
+#define ZC_MAX_KEYPAIRS	8
+
+struct zc_keypair {
+	char *cert_file;
+	char *key_file;
+};
+
+struct zctls_config {
+	unsigned refs;
+	char err[256];
+	struct zc_keypair kp[ZC_MAX_KEYPAIRS];
+	unsigned nkp;
+	char *ca_file;
+	char *ciphers;
+	char *ciphersuites;
+	uint8_t alpn_wire[256];
+	size_t alpn_len;
+	zctls_sni_cb sni_cb;
+	void *sni_arg;
+	int min_version;
+	int max_version;
+	enum zctls_engine engine;
+	enum zctls_backend backend;
+	int noverify;
+};
+
+struct zctls_config *zc_config_ref(struct zctls_config *cfg);
+void zc_config_unref(struct zctls_config *cfg);
+int zc_config_pick_keypair(struct zctls_config *cfg, const char *servername);
+
+/* The handle: a server or client context, or a connection. */
+enum zc_kind { ZC_SERVER, ZC_CLIENT, ZC_CONN };
+enum zc_state { ZC_ST_HANDSHAKE, ZC_ST_OPEN, ZC_ST_FAILED };
+
+struct zctls {
+	enum zc_kind kind;
+	enum zc_state state;
+	struct zctls_config *config;
+	const struct zc_engine_ops *engine;
+	void *engine_ctx;	/* contexts: engine's shared state */
+	struct zctls *parent;	/* connections: their context */
+	void *hs;		/* connections: engine's handshake state */
+
+	char err[256];
+	enum zctls_errcode errcode;
+
+	int fd;
+	int own_fd;
+	int is_server;
+	char *servername;
+
+	/* Backend selection; reason says why, for zctls_conn_backend_reason. */
+	const struct zc_backend_ops *backend;
+	enum zctls_backend backend_kind;
+	char backend_reason[192];
+
+	/* Negotiated parameters. */
+	int version;
+	char cipher_name[96];
+	char alpn[256];
+	struct zc_traffic tx, rx;
+
+	/* Socket input: exact records during the handshake, bulk after. */
+	uint8_t *rxbuf;
+	size_t rx_have;
+	size_t rx_need;
+
+	/* Socket output pending; tx_commit is the plaintext count owed. */
+	uint8_t *txbuf;
+	size_t tx_cap, tx_len, tx_off;
+	ssize_t tx_commit;
+
+	/* Revealed plaintext. */
+	struct zc_arena arena;
+	int cur_slot;
+	size_t cur_off, cur_len;
+
+	int sent_close_notify;
+	int got_close_notify;
+	int pending_key_update;	/* must answer a peer's update_requested */
+};
+
+/* error.c */
+int zc_fail(struct zctls *c, enum zctls_errcode code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int zc_fail_errno(struct zctls *c, int err, const char *what);
+void zc_clear_error(struct zctls *c);
+void zc_config_fail(struct zctls_config *cfg, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+const char *zc_alert_name(int desc);
+const char *zc_errno_name(int err);
+
+/* sockio.c: the only place that touches the socket for TLS bytes. */
+uint8_t *zc_tx_reserve(struct zctls *c, size_t len);
+int zc_tx_queue(struct zctls *c, const void *buf, size_t len);
+int zc_tx_flush(struct zctls *c);
+int zc_read_record_exact(struct zctls *c);
+int zc_read_more(struct zctls *c);
+void zc_rx_consume(struct zctls *c, size_t n);
+
+/* conn.c */
+int zc_send_alert(struct zctls *c, int desc);
+int zc_handshake_done(struct zctls *c);
+
+/* misc */
+void zc_hex_decode(const char *hex, uint8_t *out, size_t max, size_t *len);
+
+#endif
