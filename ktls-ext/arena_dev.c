@@ -29,9 +29,12 @@ static int zctls_arena_init_fs_context(struct fs_context *fc)
 	return init_pseudo(fc, ZCTLS_ARENA_FS_MAGIC) ? 0 : -ENOMEM;
 }
 
+/*
+ * No .owner: the kernel-internal mount would hold a reference on the
+ * module forever. The mount is gone before the module text is (exit).
+ */
 static struct file_system_type zctls_arena_fs = {
 	.name			= "zctls_arena",
-	.owner			= THIS_MODULE,
 	.init_fs_context	= zctls_arena_init_fs_context,
 	.kill_sb		= kill_anon_super,
 };
