@@ -31,12 +31,11 @@ enum {
 static DEFINE_MUTEX(zctls_proto_lock);
 static const struct proto *zctls_proto_base[ZCTLS_FAMILY_NUM];
 static struct proto zctls_protos[ZCTLS_FAMILY_NUM][ZCTLS_CONF_NUM][ZCTLS_CONF_NUM];
+/* Socket ops for sockets with RX keys: poll and splice_read see records. */
+static const struct proto_ops *zctls_ops_base[ZCTLS_FAMILY_NUM];
+static struct proto_ops zctls_ops[ZCTLS_FAMILY_NUM];
 
 static void zctls_sk_proto_close(struct sock *sk, long timeout);
-static int zctls_setsockopt(struct sock *sk, int level, int optname,
-			    sockptr_t optval, unsigned int optlen);
-static int zctls_getsockopt(struct sock *sk, int level, int optname,
-			    char __user *optval, int __user *optlen);
 
 static void zctls_build_proto(struct proto *p, const struct proto *base,
 			      int tx_conf, int rx_conf)
@@ -45,6 +44,15 @@ static void zctls_build_proto(struct proto *p, const struct proto *base,
 	p->setsockopt = zctls_setsockopt;
 	p->getsockopt = zctls_getsockopt;
 	p->close = zctls_sk_proto_close;
+	if (tx_conf == ZCTLS_CONF_SW) {
+		p->sendmsg = zctls_sendmsg;
+		p->splice_eof = zctls_splice_eof;
+#ifdef ZCTLS_HAVE_SENDPAGE
+		p->sendpage = zctls_sendpage;
+#endif
+	}
+	if (rx_conf == ZCTLS_CONF_SW)
+		p->recvmsg = zctls_recvmsg;
 }
 
 static void zctls_build_family(int family, const struct proto *base)
@@ -57,6 +65,15 @@ static void zctls_build_family(int family, const struct proto *base)
 					  tx, rx);
 }
 
+static void zctls_build_ops(int family, const struct proto_ops *base)
+{
+	struct proto_ops *ops = &zctls_ops[family];
+
+	*ops = *base;
+	ops->poll = zctls_poll;
+	ops->splice_read = zctls_splice_read;
+}
+
 /*
  * Make sure the table for the socket's current proto exists. TCP's protos
  * for IPv4 and IPv6 are fixed objects, so a table is built once per family;
@@ -65,14 +82,20 @@ static void zctls_build_family(int family, const struct proto *base)
 static void zctls_ensure_protos(struct sock *sk, int family)
 {
 	const struct proto *base = sk->sk_prot;
+	const struct proto_ops *ops = sk->sk_socket->ops;
 
-	if (likely(smp_load_acquire(&zctls_proto_base[family]) == base))
+	if (likely(smp_load_acquire(&zctls_proto_base[family]) == base &&
+		   smp_load_acquire(&zctls_ops_base[family]) == ops))
 		return;
 
 	mutex_lock(&zctls_proto_lock);
 	if (zctls_proto_base[family] != base) {
 		zctls_build_family(family, base);
 		smp_store_release(&zctls_proto_base[family], base);
+	}
+	if (zctls_ops_base[family] != ops) {
+		zctls_build_ops(family, ops);
+		smp_store_release(&zctls_ops_base[family], ops);
 	}
 	mutex_unlock(&zctls_proto_lock);
 }
@@ -85,9 +108,14 @@ static int zctls_family(const struct sock *sk)
 /* Caller holds the socket lock, or owns the socket exclusively. */
 void zctls_ulp_update_proto(struct sock *sk, struct zctls_sock *ctx)
 {
-	struct proto *p = &zctls_protos[zctls_family(sk)][ctx->tx_conf][ctx->rx_conf];
+	int family = zctls_family(sk);
+	struct proto *p = &zctls_protos[family][ctx->tx_conf][ctx->rx_conf];
 
 	WRITE_ONCE(sk->sk_prot, p);
+	if (sk->sk_socket && ctx->sk_ops)
+		WRITE_ONCE(sk->sk_socket->ops,
+			   ctx->rx_conf == ZCTLS_CONF_SW ? &zctls_ops[family] :
+							   ctx->sk_ops);
 }
 
 static struct zctls_sock *zctls_ctx_alloc(struct sock *sk)
@@ -102,6 +130,8 @@ static struct zctls_sock *zctls_ctx_alloc(struct sock *sk)
 	ctx->sk = sk;
 	ctx->sk_proto = READ_ONCE(sk->sk_prot);
 	ctx->sk_write_space = sk->sk_write_space;
+	ctx->sk_ops = sk->sk_socket ? READ_ONCE(sk->sk_socket->ops) : NULL;
+	mutex_init(&ctx->tx_lock);
 	ctx->tx_conf = ZCTLS_CONF_BASE;
 	ctx->rx_conf = ZCTLS_CONF_BASE;
 	return ctx;
@@ -123,6 +153,8 @@ static void zctls_ctx_detach(struct sock *sk, struct zctls_sock *ctx)
 	struct inet_connection_sock *icsk = inet_csk(sk);
 
 	WRITE_ONCE(sk->sk_prot, ctx->sk_proto);
+	if (sk->sk_socket && ctx->sk_ops)
+		WRITE_ONCE(sk->sk_socket->ops, ctx->sk_ops);
 	sk->sk_write_space = ctx->sk_write_space;
 	rcu_assign_pointer(icsk->icsk_ulp_data, NULL);
 	zctls_stat_dec(sk, ZCTLS_STAT_CURR_SOCKS);
@@ -142,6 +174,8 @@ static int zctls_ulp_init(struct sock *sk)
 	 */
 	if (sk->sk_state != TCP_ESTABLISHED)
 		return -ENOTCONN;
+	if (!sk->sk_socket)
+		return -EINVAL;
 
 	zctls_ensure_protos(sk, family);
 
@@ -163,8 +197,11 @@ static void zctls_ulp_release(struct sock *sk)
 {
 	struct zctls_sock *ctx = zctls_sk(sk);
 
-	if (ctx)
-		zctls_ctx_detach(sk, ctx);
+	if (!ctx)
+		return;
+	/* Keys can only have been set through a socket, and close() ran. */
+	WARN_ON_ONCE(ctx->tx || ctx->rx);
+	zctls_ctx_detach(sk, ctx);
 }
 
 /*
@@ -185,40 +222,40 @@ static void zctls_ulp_update(struct sock *sk, struct proto *p,
 	}
 }
 
+/*
+ * close() tears down in two halves: first, under the locks, stop every
+ * source of new work (strparser, write_space) and flush what TX has sealed;
+ * then, without the socket lock, wait out the work items that take it;
+ * finally free the state and give the socket back to TCP.
+ */
 static void zctls_sk_proto_close(struct sock *sk, long timeout)
 {
-	struct zctls_sock *ctx;
-	struct proto *tcp_proto;
+	struct zctls_sock *ctx = zctls_sk(sk);
+	struct proto *tcp_proto = ctx->sk_proto;
+
+	mutex_lock(&ctx->tx_lock);
+	lock_sock(sk);
+	if (ctx->tx)
+		zctls_tx_stop(sk, ctx);
+	if (ctx->rx)
+		zctls_rx_stop(sk, ctx);
+	release_sock(sk);
+	mutex_unlock(&ctx->tx_lock);
+
+	if (ctx->tx)
+		cancel_work_sync(&ctx->tx->work);
+	if (ctx->rx)
+		zctls_strp_done(ctx->rx);
 
 	lock_sock(sk);
-	ctx = zctls_sk(sk);
-	tcp_proto = ctx->sk_proto;
+	if (ctx->tx)
+		zctls_tx_free(sk, ctx);
+	if (ctx->rx)
+		zctls_rx_free(sk, ctx);
 	zctls_ctx_detach(sk, ctx);
 	release_sock(sk);
 
 	tcp_proto->close(sk, timeout);
-}
-
-static int zctls_setsockopt(struct sock *sk, int level, int optname,
-			    sockptr_t optval, unsigned int optlen)
-{
-	struct zctls_sock *ctx = zctls_sk(sk);
-
-	if (level != SOL_TLS)
-		return ctx->sk_proto->setsockopt(sk, level, optname, optval,
-						 optlen);
-	return -ENOPROTOOPT;
-}
-
-static int zctls_getsockopt(struct sock *sk, int level, int optname,
-			    char __user *optval, int __user *optlen)
-{
-	struct zctls_sock *ctx = zctls_sk(sk);
-
-	if (level != SOL_TLS)
-		return ctx->sk_proto->getsockopt(sk, level, optname, optval,
-						 optlen);
-	return -ENOPROTOOPT;
 }
 
 static struct tcp_ulp_ops zctls_ulp_ops __read_mostly = {

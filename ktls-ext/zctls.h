@@ -4,6 +4,12 @@
  *   main.c   module load/unload and parameters
  *   ulp.c    TCP ULP attach/detach, the per-socket context, proto tables
  *   stat.c   /proc/net/zctls_stat counters and the live-object ledger
+ *   cipher.c the cipher descriptor table, AEAD transforms, nonces
+ *   sockopt.c SOL_TLS setsockopt/getsockopt, key installation and rekey
+ *   tx.c     record building, encryption and transmission
+ *   strp.c   RX record framing on top of the kernel's strparser
+ *   rx.c     RX decryption, recvmsg, splice_read, poll
+ *   compat.h differences between the kernels we build for
  */
 #ifndef _ZCTLS_H
 #define _ZCTLS_H
@@ -11,7 +17,103 @@
 #include <linux/types.h>
 #include <net/sock.h>
 #include <net/tcp.h>
+#include <linux/tls.h>
+#include <net/strparser.h>
+#include <crypto/aead.h>
 #include <uapi/linux/zctls.h>
+
+#include "compat.h"
+
+#define ZCTLS_HDR_LEN		5	/* type, version (2), length (2) */
+#define ZCTLS_MAX_PLAIN		(1 << 14)
+#define ZCTLS_TAG_SIZE		16
+#define ZCTLS_NONCE_SIZE	12	/* salt || iv, for every cipher we know */
+#define ZCTLS_AEAD_IV_MAX	16	/* CCM wants a 16 byte IV block */
+#define ZCTLS_REC_SEQ_SIZE	8
+#define ZCTLS_AAD_MAX		13	/* TLS 1.2: seq, type, version, length */
+#define ZCTLS_INFO_MAX		64	/* largest struct tls12_crypto_info_* */
+/* TLS 1.3: content type byte plus up to 255 bytes of padding. */
+#define ZCTLS_MAX_CIPHERTEXT	(ZCTLS_MAX_PLAIN + 256 + ZCTLS_TAG_SIZE + 8)
+
+#define ZCTLS_TYPE_HANDSHAKE	22
+#define ZCTLS_TYPE_DATA		23
+#define ZCTLS_HS_KEY_UPDATE	24
+
+/* How the per-record AEAD nonce is built from the key material. */
+enum zctls_nonce_kind {
+	/* salt || 8 byte explicit nonce carried in each record (1.2 GCM/CCM) */
+	ZCTLS_NONCE_EXPLICIT,
+	/* (salt || iv) XOR record sequence number (1.2 ChaCha, all of 1.3) */
+	ZCTLS_NONCE_XOR_SEQ,
+};
+
+/*
+ * One cipher suite's geometry. The table in cipher.c is the only place that
+ * knows per-cipher facts; everything else reads them from here.
+ */
+struct zctls_cipher {
+	u16 type;			/* TLS_CIPHER_* */
+	const char *aead_name;		/* crypto API algorithm */
+	u8 key_size;
+	u8 iv_size;			/* size of crypto_info->iv */
+	u8 salt_size;
+	u8 rec_seq_size;
+	u8 tag_size;
+	u8 iv_prefix;			/* CCM: L' byte before the nonce, or 0 */
+	u8 nonce_kind_12;		/* enum zctls_nonce_kind for TLS 1.2 */
+	u16 info_size;			/* sizeof(struct tls12_crypto_info_*) */
+	u16 iv_off, key_off, salt_off, rec_seq_off;
+};
+
+/* Keys and sequence state of one direction. Protected by the socket lock. */
+struct zctls_crypto {
+	const struct zctls_cipher *cipher;
+	struct crypto_aead *aead;
+	struct aead_request *req;
+	u16 version;			/* TLS_1_2_VERSION or TLS_1_3_VERSION */
+	u8 nonce[ZCTLS_NONCE_SIZE];	/* salt || iv; TLS 1.2 TX advances iv */
+	u8 rec_seq[ZCTLS_REC_SEQ_SIZE];
+	/* The crypto_info as set by the user, key included; wiped on free. */
+	u8 info[ZCTLS_INFO_MAX];
+};
+
+/*
+ * A decrypted record waiting in kernel pages (zctls_rx.plain). Its tag has
+ * verified; only records in this state are ever copied to user memory.
+ */
+struct zctls_rec {
+	struct list_head list;
+	u32 len;			/* plaintext bytes */
+	u32 off;			/* bytes already consumed */
+	u8 type;			/* content type */
+	u8 npages;
+	struct page *pages[];
+};
+
+struct zctls_tx {
+	struct zctls_crypto c;
+	u8 *plain;			/* the open record */
+	u32 plain_len;
+	u8 *ct;				/* a sealed record being handed to TCP */
+	u32 ct_len;
+	u32 ct_off;			/* bytes of ct already accepted by TCP */
+	u8 open_type;			/* content type of the open record */
+	bool want_close;		/* seal the open record once ct drains */
+	struct work_struct work;	/* pushes ct when TCP has room again */
+	struct sock *sk;
+};
+
+struct zctls_rx {
+	struct zctls_crypto c;
+	struct strparser strp;
+	/* A framed record not yet decrypted; the parser is paused while set. */
+	struct sk_buff *framed;
+	struct list_head plain;		/* decrypted records, oldest first */
+	int err;			/* sticky decrypt error, negative */
+	bool no_pad;			/* TLS_RX_EXPECT_NO_PAD */
+	bool key_update_pending;	/* KeyUpdate received, old key spent */
+	void (*saved_data_ready)(struct sock *sk);
+};
 
 /*
  * Per-socket state. Reached through inet_csk(sk)->icsk_ulp_data, published
@@ -24,8 +126,17 @@ struct zctls_sock {
 	/* TCP's own proto and write_space, restored when the ULP detaches. */
 	struct proto *sk_proto;
 	void (*sk_write_space)(struct sock *sk);
+	const struct proto_ops *sk_ops;	/* socket ops before RX was set */
 	u8 tx_conf;			/* ZCTLS_CONF_* */
 	u8 rx_conf;
+	bool tx_zc_ro;			/* TLS_TX_ZEROCOPY_RO, see sockopt.c */
+	/*
+	 * Serializes senders and the TX work; taken before the socket lock,
+	 * because TCP drops the socket lock while it waits for memory.
+	 */
+	struct mutex tx_lock;
+	struct zctls_tx *tx;		/* non-NULL iff tx_conf == SW */
+	struct zctls_rx *rx;		/* non-NULL iff rx_conf == SW */
 	struct rcu_head rcu;
 };
 
@@ -44,6 +155,72 @@ static inline struct zctls_sock *zctls_sk(const struct sock *sk)
 int zctls_ulp_register(void);
 void zctls_ulp_unregister(void);
 void zctls_ulp_update_proto(struct sock *sk, struct zctls_sock *ctx);
+
+static inline bool zctls_is_tls13(const struct zctls_crypto *c)
+{
+	return c->version == TLS_1_3_VERSION;
+}
+
+/* cipher.c */
+const struct zctls_cipher *zctls_cipher_find(u16 type);
+int zctls_crypto_init(struct zctls_crypto *c, const struct tls_crypto_info *info);
+int zctls_crypto_rekey(struct zctls_crypto *c, const struct tls_crypto_info *info);
+void zctls_crypto_free(struct zctls_crypto *c);
+unsigned int zctls_explicit_iv_size(const struct zctls_crypto *c);
+unsigned int zctls_overhead(const struct zctls_crypto *c);
+void zctls_build_iv(const struct zctls_crypto *c, const u8 *explicit_iv,
+		    u8 *iv);
+unsigned int zctls_build_aad(const struct zctls_crypto *c, u8 *aad, u8 type,
+			     unsigned int len);
+void zctls_seq_advance(struct zctls_crypto *c, bool tx);
+
+/* sockopt.c */
+int zctls_setsockopt(struct sock *sk, int level, int optname,
+		     sockptr_t optval, unsigned int optlen);
+int zctls_getsockopt(struct sock *sk, int level, int optname,
+		     char __user *optval, int __user *optlen);
+
+/* tx.c */
+int zctls_tx_init(struct sock *sk, struct zctls_sock *ctx,
+		  const struct tls_crypto_info *info);
+int zctls_tx_rekey(struct sock *sk, struct zctls_sock *ctx,
+		   const struct tls_crypto_info *info);
+void zctls_tx_stop(struct sock *sk, struct zctls_sock *ctx);
+void zctls_tx_free(struct sock *sk, struct zctls_sock *ctx);
+int zctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
+void zctls_splice_eof(struct socket *sock);
+#ifdef ZCTLS_HAVE_SENDPAGE
+int zctls_sendpage(struct sock *sk, struct page *page, int offset,
+		   size_t size, int flags);
+#endif
+
+/* strp.c */
+int zctls_strp_init(struct sock *sk, struct zctls_rx *rx);
+void zctls_strp_start(struct sock *sk, struct zctls_rx *rx);
+void zctls_strp_stop(struct sock *sk, struct zctls_rx *rx);
+void zctls_strp_done(struct zctls_rx *rx);
+void zctls_strp_next(struct sock *sk, struct zctls_rx *rx);
+int zctls_strp_check_header(const struct zctls_crypto *c, const u8 *hdr,
+			    unsigned int *rec_len);
+
+/* rx.c */
+int zctls_rx_init(struct sock *sk, struct zctls_sock *ctx,
+		  const struct tls_crypto_info *info);
+int zctls_rx_rekey(struct sock *sk, struct zctls_sock *ctx,
+		   const struct tls_crypto_info *info);
+void zctls_rx_stop(struct sock *sk, struct zctls_sock *ctx);
+void zctls_rx_free(struct sock *sk, struct zctls_sock *ctx);
+int zctls_rx_decrypt_record(struct sock *sk, struct zctls_rx *rx,
+			    struct sk_buff *skb, struct scatterlist *dst,
+			    u8 *type, u32 *len);
+int zctls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+		  int flags, int *addr_len);
+__poll_t zctls_poll(struct file *file, struct socket *sock,
+		    struct poll_table_struct *wait);
+ssize_t zctls_splice_read(struct socket *sock, loff_t *ppos,
+			  struct pipe_inode_info *pipe, size_t len,
+			  unsigned int flags);
+bool zctls_rx_readable(const struct zctls_rx *rx);
 
 /* stat.c */
 enum zctls_stat_item {

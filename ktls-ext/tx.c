@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Transmit: user data is gathered into the open record (tx->plain), sealed
+ * with the kernel's AEAD into tx->ct, and handed to TCP.
+ *
+ * Invariants, all under ctx->tx_lock and then the socket lock:
+ *  - at most one sealed record (ct) is in flight; a new one is sealed only
+ *    once TCP has accepted every byte of the previous one;
+ *  - want_close means the open record is complete and is sealed as soon as
+ *    ct drains, by the next sender or by tx->work on write_space;
+ *  - plaintext never outlives its record: the open record is wiped when
+ *    sealed and when the socket closes.
+ */
+#include <linux/bvec.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <linux/workqueue.h>
+#include <net/tcp.h>
+
+#include "zctls.h"
+
+/* Bounded wait for TCP to take the last sealed record when closing. */
+#define ZCTLS_CLOSE_FLUSH_TIMEO	(15 * HZ)
+
+#define ZCTLS_TX_FLAGS	(MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL | \
+			 MSG_CMSG_COMPAT | MSG_SPLICE_PAGES | MSG_EOR | \
+			 MSG_SENDPAGE_NOPOLICY | MSG_SENDPAGE_NOTLAST)
+
+static bool zctls_tx_busy(const struct zctls_tx *tx)
+{
+	return tx->ct_off < tx->ct_len || tx->want_close;
+}
+
+/* Hand what is left of the sealed record to TCP. */
+static int zctls_tx_push(struct sock *sk, struct zctls_tx *tx, int flags)
+{
+	struct msghdr m = {};
+	struct kvec kv;
+	int sent;
+
+	while (tx->ct_off < tx->ct_len) {
+		kv.iov_base = tx->ct + tx->ct_off;
+		kv.iov_len = tx->ct_len - tx->ct_off;
+		m.msg_flags = flags & (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE);
+		iov_iter_kvec(&m.msg_iter, ITER_SOURCE, &kv, 1, kv.iov_len);
+		sent = tcp_sendmsg_locked(sk, &m, kv.iov_len);
+		if (sent < 0)
+			return sent;
+		if (!sent)
+			return -EAGAIN;
+		tx->ct_off += sent;
+	}
+	tx->ct_off = 0;
+	tx->ct_len = 0;
+	return 0;
+}
+
+/* Encrypt the open record into ct. ct must be empty. */
+static int zctls_tx_seal(struct sock *sk, struct zctls_tx *tx)
+{
+	struct zctls_crypto *c = &tx->c;
+	unsigned int exp = zctls_explicit_iv_size(c);
+	unsigned int plen = tx->plain_len, clen, aad_len;
+	u8 aad[ZCTLS_AAD_MAX], aad_out[ZCTLS_AAD_MAX];
+	u8 iv[ZCTLS_AEAD_IV_MAX];
+	struct scatterlist src[2], dst[2];
+	DECLARE_CRYPTO_WAIT(wait);
+	u8 *hdr = tx->ct;
+	int err;
+
+	if (zctls_is_tls13(c))
+		tx->plain[plen++] = tx->open_type;
+	clen = exp + plen + c->cipher->tag_size;
+
+	hdr[0] = zctls_is_tls13(c) ? ZCTLS_TYPE_DATA : tx->open_type;
+	hdr[1] = 3;
+	hdr[2] = 3;
+	hdr[3] = clen >> 8;
+	hdr[4] = clen & 0xff;
+	memcpy(hdr + ZCTLS_HDR_LEN, c->nonce + c->cipher->salt_size, exp);
+	zctls_build_iv(c, hdr + ZCTLS_HDR_LEN, iv);
+	aad_len = zctls_build_aad(c, aad, tx->open_type,
+				  zctls_is_tls13(c) ? clen : plen);
+
+	sg_init_table(src, plen ? 2 : 1);
+	sg_set_buf(&src[0], aad, aad_len);
+	if (plen)
+		sg_set_buf(&src[1], tx->plain, plen);
+	sg_init_table(dst, 2);
+	sg_set_buf(&dst[0], aad_out, aad_len);
+	sg_set_buf(&dst[1], hdr + ZCTLS_HDR_LEN + exp,
+		   plen + c->cipher->tag_size);
+
+	aead_request_set_tfm(c->req, c->aead);
+	aead_request_set_callback(c->req, CRYPTO_TFM_REQ_MAY_BACKLOG |
+				  CRYPTO_TFM_REQ_MAY_SLEEP,
+				  crypto_req_done, &wait);
+	aead_request_set_crypt(c->req, src, dst, plen, iv);
+	aead_request_set_ad(c->req, aad_len);
+	err = crypto_wait_req(crypto_aead_encrypt(c->req), &wait);
+
+	memzero_explicit(tx->plain, plen);
+	tx->plain_len = 0;
+	tx->want_close = false;
+	if (err)
+		return err;
+	zctls_seq_advance(c, true);
+	tx->ct_len = ZCTLS_HDR_LEN + clen;
+	tx->ct_off = 0;
+	return 0;
+}
+
+/*
+ * Move queued work forward: drain ct, then seal and send the open record
+ * if it is complete. -EAGAIN means TCP is full; the rest goes out later.
+ */
+static int zctls_tx_progress(struct sock *sk, struct zctls_tx *tx, int flags)
+{
+	int err;
+
+	err = zctls_tx_push(sk, tx, flags);
+	if (err || !tx->want_close)
+		return err;
+	err = zctls_tx_seal(sk, tx);
+	if (err)
+		return err;
+	return zctls_tx_push(sk, tx, flags);
+}
+
+/* Complete the open record and start sending it. */
+static int zctls_tx_close_open(struct sock *sk, struct zctls_tx *tx, int flags)
+{
+	if (!tx->plain_len && !tx->want_close)
+		return 0;
+	tx->want_close = true;
+	return zctls_tx_progress(sk, tx, flags);
+}
+
+static int zctls_tx_cmsg(struct msghdr *msg, u8 *type)
+{
+	struct cmsghdr *cmsg;
+
+	for_each_cmsghdr(cmsg, msg) {
+		if (!CMSG_OK(msg, cmsg))
+			return -EINVAL;
+		if (cmsg->cmsg_level != SOL_TLS)
+			continue;
+		if (cmsg->cmsg_type != TLS_SET_RECORD_TYPE ||
+		    cmsg->cmsg_len < CMSG_LEN(sizeof(*type)))
+			return -EINVAL;
+		/* A record of another type cannot stay open. */
+		if (msg->msg_flags & MSG_MORE)
+			return -EINVAL;
+		*type = *(u8 *)CMSG_DATA(cmsg);
+	}
+	return 0;
+}
+
+/* Copy user data into open records, sealing each one that fills. */
+static int zctls_tx_fill(struct sock *sk, struct zctls_tx *tx,
+			 struct msghdr *msg, int flags, size_t *copied)
+{
+	size_t n;
+	int err;
+
+	while (msg_data_left(msg)) {
+		if (tx->plain_len == ZCTLS_MAX_PLAIN) {
+			err = zctls_tx_close_open(sk, tx, flags | MSG_MORE);
+			if (tx->plain_len)
+				return err;	/* still full: ct never drained */
+			if (err && err != -EAGAIN)
+				return err;
+		}
+		n = min_t(size_t, msg_data_left(msg),
+			  ZCTLS_MAX_PLAIN - tx->plain_len);
+		if (copy_from_iter(tx->plain + tx->plain_len, n,
+				   &msg->msg_iter) != n)
+			return -EFAULT;
+		tx->plain_len += n;
+		*copied += n;
+	}
+	return 0;
+}
+
+static int zctls_tx_sendmsg_locked(struct sock *sk, struct zctls_tx *tx,
+				   struct msghdr *msg)
+{
+	bool more = msg->msg_flags & (MSG_MORE | MSG_SENDPAGE_NOTLAST);
+	int flags = msg->msg_flags & (MSG_DONTWAIT | MSG_NOSIGNAL);
+	u8 type = ZCTLS_TYPE_DATA;
+	size_t copied = 0;
+	int err;
+
+	if (msg->msg_controllen) {
+		err = zctls_tx_cmsg(msg, &type);
+		if (err)
+			return err;
+	}
+	if (type != tx->open_type && tx->plain_len)
+		tx->want_close = true;
+	err = zctls_tx_progress(sk, tx, flags);
+	if (err)
+		return err;
+	tx->open_type = type;
+
+	err = zctls_tx_fill(sk, tx, msg, flags, &copied);
+	if (!err && !more) {
+		err = zctls_tx_close_open(sk, tx, flags);
+		if (err == -EAGAIN && copied)
+			err = 0;	/* tx->work finishes it */
+	}
+	if (err == -EAGAIN && tx->want_close && copied)
+		err = 0;
+	return copied ? copied : err;
+}
+
+int zctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
+{
+	struct zctls_sock *ctx = zctls_sk(sk);
+	int ret;
+
+	if (msg->msg_flags & ~ZCTLS_TX_FLAGS)
+		return -EOPNOTSUPP;
+
+	mutex_lock(&ctx->tx_lock);
+	lock_sock(sk);
+	ret = zctls_tx_sendmsg_locked(sk, ctx->tx, msg);
+	release_sock(sk);
+	mutex_unlock(&ctx->tx_lock);
+	return ret;
+}
+
+#ifdef ZCTLS_HAVE_SENDPAGE
+/* sendfile() and splice() into the socket on kernels before 6.5. */
+int zctls_sendpage(struct sock *sk, struct page *page, int offset,
+		   size_t size, int flags)
+{
+	struct bio_vec bv = {
+		.bv_page = page,
+		.bv_offset = offset,
+		.bv_len = size,
+	};
+	struct msghdr msg = { .msg_flags = flags };
+
+	if (flags & MSG_SENDPAGE_NOTLAST)
+		msg.msg_flags |= MSG_MORE;
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, size);
+	return zctls_sendmsg(sk, &msg, size);
+}
+#endif
+
+/* The end of a splice() into the socket closes the open record. */
+void zctls_splice_eof(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct zctls_sock *ctx = zctls_sk(sk);
+
+	mutex_lock(&ctx->tx_lock);
+	lock_sock(sk);
+	zctls_tx_close_open(sk, ctx->tx, 0);
+	release_sock(sk);
+	mutex_unlock(&ctx->tx_lock);
+}
+
+static void zctls_tx_work(struct work_struct *work)
+{
+	struct zctls_tx *tx = container_of(work, struct zctls_tx, work);
+	struct sock *sk = tx->sk;
+	struct zctls_sock *ctx = zctls_sk(sk);
+
+	mutex_lock(&ctx->tx_lock);
+	lock_sock(sk);
+	zctls_tx_progress(sk, tx, MSG_DONTWAIT | MSG_NOSIGNAL);
+	release_sock(sk);
+	mutex_unlock(&ctx->tx_lock);
+}
+
+/* TCP has room again. Called under the socket's bh lock. */
+static void zctls_write_space(struct sock *sk)
+{
+	struct zctls_sock *ctx = zctls_sk(sk);
+	struct zctls_tx *tx = ctx->tx;
+
+	if (tx && zctls_tx_busy(tx) && sk_stream_is_writeable(sk))
+		schedule_work(&tx->work);
+	ctx->sk_write_space(sk);
+}
+
+/* Caller holds ctx->tx_lock and the socket lock. */
+int zctls_tx_init(struct sock *sk, struct zctls_sock *ctx,
+		  const struct tls_crypto_info *info)
+{
+	struct zctls_tx *tx;
+	int err;
+
+	tx = kzalloc(sizeof(*tx), GFP_KERNEL);
+	if (!tx)
+		return -ENOMEM;
+	zctls_ledger_get();
+
+	/* TLS 1.3 appends the content type to the plaintext. */
+	tx->plain = kmalloc(ZCTLS_MAX_PLAIN + 1, GFP_KERNEL);
+	if (!tx->plain) {
+		err = -ENOMEM;
+		goto err_free_tx;
+	}
+	zctls_ledger_get();
+
+	tx->ct = kmalloc(ZCTLS_HDR_LEN + ZCTLS_MAX_PLAIN + 1 + 8 +
+			 ZCTLS_TAG_SIZE, GFP_KERNEL);
+	if (!tx->ct) {
+		err = -ENOMEM;
+		goto err_free_plain;
+	}
+	zctls_ledger_get();
+
+	err = zctls_crypto_init(&tx->c, info);
+	if (err)
+		goto err_free_ct;
+
+	tx->sk = sk;
+	tx->open_type = ZCTLS_TYPE_DATA;
+	INIT_WORK(&tx->work, zctls_tx_work);
+
+	ctx->tx = tx;
+	ctx->tx_conf = ZCTLS_CONF_SW;
+	zctls_ulp_update_proto(sk, ctx);
+	sk->sk_write_space = zctls_write_space;
+	zctls_stat_inc(sk, ZCTLS_STAT_TX_SW);
+	zctls_stat_inc(sk, ZCTLS_STAT_CURR_TX_SW);
+	return 0;
+
+err_free_ct:
+	kfree(tx->ct);
+	zctls_ledger_put();
+err_free_plain:
+	kfree(tx->plain);
+	zctls_ledger_put();
+err_free_tx:
+	kfree(tx);
+	zctls_ledger_put();
+	return err;
+}
+
+/*
+ * TLS 1.3 KeyUpdate on the send side: whatever the user has written so far
+ * belongs to the old key, so it is sealed and sent before the switch.
+ */
+int zctls_tx_rekey(struct sock *sk, struct zctls_sock *ctx,
+		   const struct tls_crypto_info *info)
+{
+	struct zctls_tx *tx = ctx->tx;
+	int err;
+
+	err = zctls_tx_close_open(sk, tx, 0);
+	if (err)
+		return err;
+	err = zctls_crypto_rekey(&tx->c, info);
+	if (err)
+		return err;
+	zctls_stat_inc(sk, ZCTLS_STAT_TX_REKEY_OK);
+	return 0;
+}
+
+/*
+ * First half of close, under ctx->tx_lock and the socket lock: give TCP
+ * the record already sealed (kTLS drops a record still open), and stop
+ * write_space from scheduling more work.
+ */
+void zctls_tx_stop(struct sock *sk, struct zctls_sock *ctx)
+{
+	long sndtimeo = sk->sk_sndtimeo;
+
+	sk->sk_write_space = ctx->sk_write_space;
+	sk->sk_sndtimeo = min_t(long, sndtimeo, ZCTLS_CLOSE_FLUSH_TIMEO);
+	zctls_tx_push(sk, ctx->tx, MSG_NOSIGNAL);
+	sk->sk_sndtimeo = sndtimeo;
+}
+
+/* Second half, after tx->work can no longer run. */
+void zctls_tx_free(struct sock *sk, struct zctls_sock *ctx)
+{
+	struct zctls_tx *tx = ctx->tx;
+
+	ctx->tx = NULL;
+	zctls_crypto_free(&tx->c);
+	kfree_sensitive(tx->plain);
+	zctls_ledger_put();
+	kfree(tx->ct);
+	zctls_ledger_put();
+	kfree(tx);
+	zctls_ledger_put();
+	zctls_stat_dec(sk, ZCTLS_STAT_CURR_TX_SW);
+}
