@@ -7,6 +7,7 @@
 #include <linux/string.h>
 
 #include "zctls.h"
+#include "arena.h"
 
 static int __init zctls_init(void)
 {
@@ -16,9 +17,13 @@ static int __init zctls_init(void)
 	if (err)
 		return err;
 
-	err = zctls_ulp_register();
+	err = zctls_arena_init();
 	if (err)
 		goto err_stat_exit;
+
+	err = zctls_ulp_register();
+	if (err)
+		goto err_arena_exit;
 
 #ifdef ZCTLS_SELFTEST_INIT_WARN
 	/* Built only by the test bench to prove that it catches warnings. */
@@ -26,6 +31,8 @@ static int __init zctls_init(void)
 #endif
 	return 0;
 
+err_arena_exit:
+	zctls_arena_exit();
 err_stat_exit:
 	zctls_stat_exit();
 	return err;
@@ -36,6 +43,7 @@ static void __exit zctls_exit(void)
 	long live;
 
 	zctls_ulp_unregister();
+	zctls_arena_exit();
 	zctls_stat_exit();
 
 	live = zctls_ledger_read();
