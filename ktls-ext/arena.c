@@ -79,6 +79,7 @@ struct zctls_arena {
 
 	spinlock_t lock;
 	u8 *state;			/* enum zctls_slot_state, per slot */
+	u32 *refs;			/* REVEALED: releases still due */
 	u32 *free;			/* stack of FREE slots */
 	u32 nr_free;
 
@@ -219,9 +220,10 @@ static int zctls_arena_alloc_ring(struct zctls_arena *a)
 	a->ring->flags = a->flags;
 
 	a->state = kvcalloc(a->nr_slots, sizeof(*a->state), GFP_KERNEL_ACCOUNT);
+	a->refs = kvcalloc(a->nr_slots, sizeof(*a->refs), GFP_KERNEL_ACCOUNT);
 	a->free = kvcalloc(a->nr_slots, sizeof(*a->free), GFP_KERNEL_ACCOUNT);
 	a->batch = kvcalloc(a->nr_slots, sizeof(*a->batch), GFP_KERNEL_ACCOUNT);
-	if (!a->state || !a->free || !a->batch)
+	if (!a->state || !a->refs || !a->free || !a->batch)
 		return -ENOMEM;
 	/* Lowest slot on top of the stack: slot 0 is handed out first. */
 	for (i = 0; i < a->nr_slots; i++)
@@ -286,6 +288,7 @@ void zctls_arena_destroy(struct zctls_arena *a)
 	zctls_arena_free_pages(a);
 	kvfree(a->batch);
 	kvfree(a->free);
+	kvfree(a->refs);
 	kvfree(a->state);
 	vfree(a->ring);
 	zctls_arena_unaccount(a);
@@ -473,12 +476,13 @@ static void zctls_arena_push(struct zctls_arena *a, u32 slot)
 	a->free[a->nr_free++] = slot;
 }
 
-int zctls_arena_slot_get(struct zctls_arena *a, u32 *slot)
+int zctls_arena_slot_get(struct zctls_arena *a, u32 *slot,
+			 struct zctls_arena_drained *st)
 {
 	might_sleep();
 	if (!zctls_arena_pop(a, slot))
 		return 0;
-	zctls_arena_drain(a);
+	zctls_arena_drain(a, st);
 	return zctls_arena_pop(a, slot);
 }
 
@@ -514,14 +518,34 @@ void *zctls_arena_slot_addr(struct zctls_arena *a, u32 slot, u32 off)
 /*
  * The tags of everything decrypted into the slot have verified. Publish
  * the plaintext before the state: a fault that sees REVEALED (acquire)
- * maps pages whose contents are complete.
+ * maps pages whose contents are complete. The slot is hidden again after
+ * nrefs releases (one per completion naming it).
  */
-void zctls_arena_slot_reveal(struct zctls_arena *a, u32 slot)
+void zctls_arena_slot_reveal(struct zctls_arena *a, u32 slot, u32 nrefs)
 {
 	WARN_ON_ONCE(READ_ONCE(a->state[slot]) != ZCTLS_SLOT_DECRYPTING);
+	spin_lock_bh(&a->lock);
+	a->refs[slot] = max(nrefs, 1U);
 	smp_store_release(&a->state[slot], ZCTLS_SLOT_REVEALED);
+	spin_unlock_bh(&a->lock);
 	if (a->flags & ZCTLS_ARENA_PREFAULT)
 		zctls_arena_prefault(a, slot);
+}
+
+/* Wipe [off, off + len) of a DECRYPTING slot. */
+void zctls_arena_slot_wipe_range(struct zctls_arena *a, u32 slot, u32 off,
+				 u32 len)
+{
+	WARN_ON_ONCE(READ_ONCE(a->state[slot]) != ZCTLS_SLOT_DECRYPTING);
+	if (off > a->slot_size || len > a->slot_size - off)
+		return;
+	while (len) {
+		u32 n = min_t(u32, len, PAGE_SIZE - offset_in_page(off));
+
+		memzero_explicit(zctls_arena_slot_addr(a, slot, off), n);
+		off += n;
+		len -= n;
+	}
 }
 
 /*
@@ -589,7 +613,7 @@ static void zctls_arena_hide(struct zctls_arena *a, u32 nb)
  * ring_entries ahead is nonsense: the kernel resynchronises to it and
  * releases nothing from that window.
  */
-void zctls_arena_drain(struct zctls_arena *a)
+void zctls_arena_drain(struct zctls_arena *a, struct zctls_arena_drained *st)
 {
 	u32 prod, cons, n, i, nb = 0, bad = 0;
 
@@ -613,6 +637,8 @@ void zctls_arena_drain(struct zctls_arena *a)
 			bad++;
 			continue;
 		}
+		if (--a->refs[slot])
+			continue;	/* a shared slot, still named elsewhere */
 		WRITE_ONCE(a->state[slot], ZCTLS_SLOT_HIDING);
 		a->batch[nb++] = slot;
 	}
@@ -622,6 +648,11 @@ void zctls_arena_drain(struct zctls_arena *a)
 		atomic_long_add(bad, &a->bad_releases);
 	if (nb)
 		zctls_arena_hide(a, nb);
+	if (st) {
+		st->bad += bad;
+		st->hidden += nb;
+		st->batches += !!nb;
+	}
 
 	a->ring_cons = prod;
 	/* The slots before consumer are hidden and the entries read. */

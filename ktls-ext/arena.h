@@ -24,6 +24,7 @@
 #define _ZCTLS_ARENA_H
 
 #include <linux/scatterlist.h>
+#include <linux/sockptr.h>
 #include <linux/types.h>
 #include <uapi/linux/zctls.h>
 
@@ -43,11 +44,22 @@ void zctls_arena_put(struct zctls_arena *a);
 
 u32 zctls_arena_slot_size(const struct zctls_arena *a);
 
-/* Hide what user space released through the ring. May sleep. */
-void zctls_arena_drain(struct zctls_arena *a);
+/* What a drain did, for the caller's statistics. */
+struct zctls_arena_drained {
+	u32 hidden;		/* slots hidden */
+	u32 batches;		/* batched hides (unmap + TLB flush rounds) */
+	u32 bad;		/* ring entries ignored */
+};
 
-/* -ENOBUFS when no slot is free even after draining the ring. May sleep. */
-int zctls_arena_slot_get(struct zctls_arena *a, u32 *slot);
+/* Hide what user space released through the ring. May sleep. st may be NULL. */
+void zctls_arena_drain(struct zctls_arena *a, struct zctls_arena_drained *st);
+
+/*
+ * Take a FREE slot, draining the ring if none is. -ENOBUFS when none is
+ * free even then. May sleep. st may be NULL.
+ */
+int zctls_arena_slot_get(struct zctls_arena *a, u32 *slot,
+			 struct zctls_arena_drained *st);
 
 /*
  * Fill sg[0..] with the pages of [off, off + len) of a DECRYPTING slot.
@@ -60,11 +72,27 @@ int zctls_arena_slot_sg(struct zctls_arena *a, u32 slot, u32 off, u32 len,
 /* Kernel address of a DECRYPTING slot's byte off (slot pages are lowmem). */
 void *zctls_arena_slot_addr(struct zctls_arena *a, u32 slot, u32 off);
 
-void zctls_arena_slot_reveal(struct zctls_arena *a, u32 slot);
+/*
+ * Every record in the slot has verified: make it mappable. It is hidden
+ * again after nrefs releases through the ring. May sleep (pre-fault).
+ */
+void zctls_arena_slot_reveal(struct zctls_arena *a, u32 slot, u32 nrefs);
 void zctls_arena_slot_wipe(struct zctls_arena *a, u32 slot);
+/* Wipe part of a DECRYPTING slot (a failed record in a shared slot). */
+void zctls_arena_slot_wipe_range(struct zctls_arena *a, u32 slot, u32 off,
+				 u32 len);
 
 /* Offset of a slot's first byte in the slot region (for completions). */
 u64 zctls_arena_slot_offset(const struct zctls_arena *a, u32 slot);
+
+/* arena_rx.c: the socket side, called from sockopt.c and ulp.c. */
+struct sock;
+struct zctls_sock;
+int zctls_arena_setsockopt(struct sock *sk, struct zctls_sock *ctx,
+			   sockptr_t optval, unsigned int optlen);
+int zctls_arena_getsockopt(struct sock *sk, struct zctls_sock *ctx,
+			   char __user *optval, int __user *optlen);
+void zctls_arena_sock_release(struct zctls_sock *ctx);
 
 /* arena.c internals shared with arena_dev.c. */
 struct zctls_arena *zctls_arena_create(struct zctls_arena_create *c);

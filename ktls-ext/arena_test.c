@@ -48,8 +48,8 @@ static long zctls_arena_test_deliver(struct zctls_arena *a, void __user *u)
 	    d.delay_us > 100000)
 		return -EINVAL;
 
-	zctls_arena_drain(a);
-	err = zctls_arena_slot_get(a, &slot);
+	zctls_arena_drain(a, NULL);
+	err = zctls_arena_slot_get(a, &slot, NULL);
 	if (err)
 		return err;
 
@@ -58,7 +58,7 @@ static long zctls_arena_test_deliver(struct zctls_arena *a, void __user *u)
 		zctls_arena_slot_wipe(a, slot);
 		return -EBADMSG;
 	}
-	zctls_arena_slot_reveal(a, slot);
+	zctls_arena_slot_reveal(a, slot, 1);
 
 	d.slot = slot;
 	if (copy_to_user(u, &d, sizeof(d)))

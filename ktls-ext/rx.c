@@ -267,7 +267,7 @@ static bool zctls_is_key_update(const struct zctls_rec *rec)
 }
 
 /* A record failed: nothing more is framed and the error is sticky. */
-static void zctls_rx_fail(struct sock *sk, struct zctls_rx *rx, int err)
+void zctls_rx_fail(struct sock *sk, struct zctls_rx *rx, int err)
 {
 	if (err == -EBADMSG)
 		zctls_stat_inc(sk, ZCTLS_STAT_DECRYPT_ERROR);
@@ -321,7 +321,7 @@ static int zctls_rx_decrypt_next(struct sock *sk, struct zctls_rx *rx)
  * Wait for a framed record. Returns 1 when there is one, 0 at end of
  * stream, or a negative errno (-EAGAIN when *timeo runs out).
  */
-static int zctls_rx_wait(struct sock *sk, struct zctls_rx *rx, long *timeo)
+int zctls_rx_wait(struct sock *sk, struct zctls_rx *rx, long *timeo)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 
@@ -386,7 +386,7 @@ static int zctls_rx_get(struct sock *sk, struct zctls_rx *rx,
 	return 1;
 }
 
-static void zctls_rec_consume(struct zctls_rec *rec, u32 n)
+void zctls_rec_consume(struct zctls_rec *rec, u32 n)
 {
 	rec->off += n;
 	if (rec->off == rec->len) {

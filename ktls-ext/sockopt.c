@@ -19,6 +19,7 @@
 #include <net/sock.h>
 
 #include "zctls.h"
+#include "arena.h"
 
 static struct zctls_crypto *zctls_dir_crypto(struct zctls_sock *ctx, bool tx)
 {
@@ -177,6 +178,8 @@ int zctls_setsockopt(struct sock *sk, int level, int optname,
 		err = zctls_set_no_pad(ctx, optval, optlen);
 		release_sock(sk);
 		return err;
+	case ZCTLS_RX_ARENA:
+		return zctls_arena_setsockopt(sk, ctx, optval, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -266,6 +269,8 @@ int zctls_getsockopt(struct sock *sk, int level, int optname,
 		if (val < 0)
 			return val;
 		return zctls_get_int(val, optval, optlen);
+	case ZCTLS_ARENA_RECV:
+		return zctls_arena_getsockopt(sk, ctx, optval, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -30,6 +30,14 @@ static const char *const zctls_stat_names[ZCTLS_STAT_NUM] = {
 	[ZCTLS_STAT_RX_REKEY_OK]	= "TlsRxRekeyOk",
 	[ZCTLS_STAT_RX_REKEY_ERROR]	= "TlsRxRekeyError",
 	[ZCTLS_STAT_RX_REKEY_RECEIVED]	= "TlsRxRekeyReceived",
+	[ZCTLS_STAT_ARENA_RX_ZEROCOPY]	= "ZctlsArenaRxZeroCopy",
+	[ZCTLS_STAT_ARENA_RX_PACKED]	= "ZctlsArenaRxPacked",
+	[ZCTLS_STAT_ARENA_RX_COPIED]	= "ZctlsArenaRxCopied",
+	[ZCTLS_STAT_ARENA_WIPED]	= "ZctlsArenaForgedWiped",
+	[ZCTLS_STAT_ARENA_HIDDEN]	= "ZctlsArenaSlotsHidden",
+	[ZCTLS_STAT_ARENA_BATCH_HIDES]	= "ZctlsArenaBatchHides",
+	[ZCTLS_STAT_ARENA_BAD_RELEASE]	= "ZctlsArenaBadRelease",
+	[ZCTLS_STAT_ARENA_EXHAUSTED]	= "ZctlsArenaExhausted",
 };
 
 void zctls_ledger_get(void)

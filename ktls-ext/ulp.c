@@ -17,6 +17,7 @@
 #include <net/tls.h>
 
 #include "zctls.h"
+#include "arena.h"
 
 static char *ulp_name = ZCTLS_ULP_NAME;
 module_param(ulp_name, charp, 0444);
@@ -157,6 +158,7 @@ static void zctls_ctx_detach(struct sock *sk, struct zctls_sock *ctx)
 		WRITE_ONCE(sk->sk_socket->ops, ctx->sk_ops);
 	sk->sk_write_space = ctx->sk_write_space;
 	rcu_assign_pointer(icsk->icsk_ulp_data, NULL);
+	zctls_arena_sock_release(ctx);
 	zctls_stat_dec(sk, ZCTLS_STAT_CURR_SOCKS);
 	call_rcu(&ctx->rcu, zctls_ctx_free_rcu);
 }

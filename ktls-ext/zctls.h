@@ -121,6 +121,8 @@ struct zctls_rx {
  * readers (sk_data_ready, poll, diag) may dereference it under RCU. Every
  * other field is protected by the socket lock.
  */
+struct zctls_arena;
+
 struct zctls_sock {
 	struct sock *sk;
 	/* TCP's own proto and write_space, restored when the ULP detaches. */
@@ -137,6 +139,9 @@ struct zctls_sock {
 	struct mutex tx_lock;
 	struct zctls_tx *tx;		/* non-NULL iff tx_conf == SW */
 	struct zctls_rx *rx;		/* non-NULL iff rx_conf == SW */
+	/* ZCTLS_RX_ARENA (arena_rx.c); a file reference, socket lock. */
+	struct zctls_arena *arena;
+	u32 arena_threshold;
 	struct rcu_head rcu;
 };
 
@@ -221,6 +226,10 @@ ssize_t zctls_splice_read(struct socket *sock, loff_t *ppos,
 			  struct pipe_inode_info *pipe, size_t len,
 			  unsigned int flags);
 bool zctls_rx_readable(const struct zctls_rx *rx);
+/* Also used by the arena receive path (arena_rx.c). */
+int zctls_rx_wait(struct sock *sk, struct zctls_rx *rx, long *timeo);
+void zctls_rx_fail(struct sock *sk, struct zctls_rx *rx, int err);
+void zctls_rec_consume(struct zctls_rec *rec, u32 n);
 
 /* stat.c */
 enum zctls_stat_item {
@@ -235,6 +244,15 @@ enum zctls_stat_item {
 	ZCTLS_STAT_RX_REKEY_OK,
 	ZCTLS_STAT_RX_REKEY_ERROR,
 	ZCTLS_STAT_RX_REKEY_RECEIVED,
+	/* The arena (arena_rx.c). */
+	ZCTLS_STAT_ARENA_RX_ZEROCOPY,	/* records in a slot of their own */
+	ZCTLS_STAT_ARENA_RX_PACKED,	/* small records in a shared slot */
+	ZCTLS_STAT_ARENA_RX_COPIED,	/* copied from kernel memory */
+	ZCTLS_STAT_ARENA_WIPED,		/* forged: slot wiped, never shown */
+	ZCTLS_STAT_ARENA_HIDDEN,	/* released slots hidden */
+	ZCTLS_STAT_ARENA_BATCH_HIDES,	/* hide batches (TLB flush rounds) */
+	ZCTLS_STAT_ARENA_BAD_RELEASE,	/* release ring entries ignored */
+	ZCTLS_STAT_ARENA_EXHAUSTED,	/* receives stopped: no free slot */
 	ZCTLS_STAT_NUM
 };
 

@@ -173,6 +173,87 @@ struct zctls_arena_ring {
 };
 
 /*
+ * Receiving into an arena. Attach an arena to a TLS socket (before or after
+ * TLS_RX; the socket takes a reference, so the arena fd may be closed):
+ *
+ *   struct zctls_rx_arena att = { .arena_fd = afd };
+ *   setsockopt(fd, SOL_TLS, ZCTLS_RX_ARENA, &att, sizeof(att));
+ *
+ * then receive completions instead of bytes:
+ *
+ *   struct zctls_arena_completion comp[64];
+ *   struct zctls_arena_recv r = { .completions = (uintptr_t)comp,
+ *                                 .max = 64 };
+ *   socklen_t len = sizeof(r);
+ *   getsockopt(fd, SOL_TLS, ZCTLS_ARENA_RECV, &r, &len);
+ *   for (i = 0; i < r.count; i++)
+ *       use(slots + comp[i].offset, comp[i].length), release(comp[i].slot);
+ *
+ * ZCTLS_ARENA_RECV first drains the release ring, then decrypts records
+ * straight from the TCP receive queue into hidden slots (one pass, no
+ * intermediate copy), reveals each slot once every record in it has
+ * verified, and returns up to max completions. It blocks for the first
+ * record unless flags has MSG_DONTWAIT, honouring SO_RCVTIMEO (EAGAIN).
+ * It returns 0 with count > 0, or 0 with count == 0 at end of stream, or
+ * fails with: EBADMSG (a forged record: wiped, never revealed, sticky as on
+ * recvmsg), EMSGSIZE, EINVAL (bad record or no arena/RX keys), EKEYEXPIRED
+ * (TLS 1.3 KeyUpdate received, set new TLS_RX keys), ENOBUFS (every slot
+ * is revealed: release some; the records wait in TCP, nothing is lost),
+ * EAGAIN, EINTR. An error after some completions is reported by the next
+ * call. poll/epoll report a socket readable when a whole record is waiting,
+ * exactly as for recvmsg; they do not look at the arena.
+ *
+ * Small records. A record whose plaintext capacity (record length minus
+ * AEAD overhead) is below small_threshold does not get a slot of its own:
+ * it is decrypted into the next free bytes of a slot shared by the small
+ * records of the same call (ZCTLS_COMP_PACKED), revealed once at the end of
+ * the call. That slot returns to the kernel when it has been released once
+ * for every completion that names it. So small records cost no page-table
+ * work of their own, and stay zero-copy. A record that recvmsg() or splice
+ * had already decrypted into kernel memory is copied into a slot instead
+ * (ZCTLS_COMP_COPIED): mixing recvmsg and ZCTLS_ARENA_RECV is safe and keeps
+ * the byte order.
+ *
+ * Records of any content type are delivered; record_type says which. For
+ * TLS 1.3 the content type byte and padding follow the plaintext inside
+ * the slot (authenticated bytes, outside [offset, offset + length)).
+ */
+#define ZCTLS_RX_ARENA			0x100	/* set: struct zctls_rx_arena */
+#define ZCTLS_ARENA_RECV		0x101	/* get: struct zctls_arena_recv */
+
+/* The default small_threshold (module parameter arena_small_threshold). */
+#define ZCTLS_ARENA_THRESHOLD_DEFAULT	4096
+
+struct zctls_rx_arena {
+	__s32 arena_fd;		/* -1: detach */
+	__u32 small_threshold;	/* bytes; 0: the module's default */
+	__u32 flags;		/* zero */
+	__u32 resv;		/* zero */
+};
+
+struct zctls_arena_recv {
+	__u64 completions;	/* in: struct zctls_arena_completion[max] */
+	__u32 max;		/* in: >= 1 */
+	__u32 flags;		/* in: 0 or MSG_DONTWAIT */
+	__u32 count;		/* out: completions written */
+	__u32 resv;		/* in: zero */
+};
+
+struct zctls_arena_completion {
+	__u32 slot;		/* what to put in the release ring */
+	__u32 length;		/* plaintext bytes */
+	__u64 offset;		/* of the plaintext, in the slot region */
+	__u64 seq;		/* TLS record sequence number */
+	__u8 record_type;	/* TLS content type (23: application data) */
+	__u8 flags;		/* ZCTLS_COMP_* */
+	__u16 resv0;
+	__u32 resv1;
+};
+
+#define ZCTLS_COMP_PACKED		(1U << 0) /* slot shared, see above */
+#define ZCTLS_COMP_COPIED		(1U << 1) /* came from kernel memory */
+
+/*
  * Test-only (absent unless the module is built with ZCTLS_SELFTEST_HOOKS=y;
  * a production module answers ENOTTY): stand in for the receive path on an
  * arena fd. Takes a FREE slot, writes length bytes of pattern into it while

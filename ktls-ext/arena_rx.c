@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Receiving into an arena: ZCTLS_RX_ARENA attaches one to a socket and
+ * ZCTLS_ARENA_RECV decrypts framed records from the TCP receive queue
+ * straight into hidden slots, reveals them once verified, and hands user
+ * space completions. The contract is in uapi/linux/zctls.h.
+ *
+ * The safety argument is the arena's (arena.c) plus one rule here: the
+ * scatterlist given to zctls_rx_decrypt_record() only ever covers slots in
+ * the DECRYPTING state, owned by this call, and a slot is revealed only
+ * after every decrypt into it has returned success. A failed decrypt has
+ * wiped what it wrote; its own slot is wiped whole and made FREE, and the
+ * records of a shared slot that did verify are still revealed.
+ *
+ * Everything here runs under the socket lock (process context), which also
+ * protects ctx->arena and ctx->arena_threshold.
+ */
+#include <linux/file.h>
+#include <linux/moduleparam.h>
+#include <linux/scatterlist.h>
+#include <linux/uaccess.h>
+#include <net/sock.h>
+
+#include "zctls.h"
+#include "arena.h"
+
+static unsigned int arena_small_threshold = ZCTLS_ARENA_THRESHOLD_DEFAULT;
+module_param(arena_small_threshold, uint, 0644);
+MODULE_PARM_DESC(arena_small_threshold,
+		 "records with less plaintext capacity share an arena slot (bytes)");
+
+#define ZCTLS_ARENA_SG	(ZCTLS_ARENA_SLOT_MAX / PAGE_SIZE + 1)
+#define ZCTLS_PACK_ALIGN	8
+
+/* One ZCTLS_ARENA_RECV call. */
+struct zctls_arena_rcv {
+	struct sock *sk;
+	struct zctls_rx *rx;
+	struct zctls_arena *a;
+	u32 threshold;
+	struct zctls_arena_completion __user *uc;
+	u32 max;
+	u32 n;			/* completions written */
+	bool stop;		/* a KeyUpdate was delivered */
+	/* The slot shared by small records, DECRYPTING while open. */
+	bool pack_open;
+	u32 pack_slot;
+	u32 pack_off;
+	u32 pack_refs;
+	struct zctls_arena_drained drained;
+	struct scatterlist sg[ZCTLS_ARENA_SG];
+};
+
+/* ---- attach ------------------------------------------------------------ */
+
+/* Caller holds the socket lock. */
+static void zctls_arena_sock_set(struct zctls_sock *ctx, struct zctls_arena *a,
+				 u32 threshold)
+{
+	struct zctls_arena *old = ctx->arena;
+
+	ctx->arena = a;
+	ctx->arena_threshold = threshold;
+	if (old)
+		zctls_arena_put(old);
+}
+
+int zctls_arena_setsockopt(struct sock *sk, struct zctls_sock *ctx,
+			   sockptr_t optval, unsigned int optlen)
+{
+	struct zctls_rx_arena att;
+	struct zctls_arena *a = NULL;
+
+	if (optlen < sizeof(att))
+		return -EINVAL;
+	if (copy_from_sockptr(&att, optval, sizeof(att)))
+		return -EFAULT;
+	if (att.flags || att.resv)
+		return -EINVAL;
+	if (att.arena_fd >= 0) {
+		a = zctls_arena_get_fd(att.arena_fd);
+		if (IS_ERR(a))
+			return PTR_ERR(a);
+	}
+
+	lock_sock(sk);
+	zctls_arena_sock_set(ctx, a, att.small_threshold ?:
+			     READ_ONCE(arena_small_threshold));
+	release_sock(sk);
+	return 0;
+}
+
+/* The socket is going away; caller holds its lock or owns it. */
+void zctls_arena_sock_release(struct zctls_sock *ctx)
+{
+	zctls_arena_sock_set(ctx, NULL, 0);
+}
+
+/* ---- slots for one record ------------------------------------------------ */
+
+/* Reveal the shared slot, or give it back if nothing verified into it. */
+static void zctls_arena_pack_close(struct zctls_arena_rcv *r)
+{
+	if (!r->pack_open)
+		return;
+	r->pack_open = false;
+	if (r->pack_refs)
+		zctls_arena_slot_reveal(r->a, r->pack_slot, r->pack_refs);
+	else
+		zctls_arena_slot_wipe(r->a, r->pack_slot);
+}
+
+/*
+ * Find room for cap plaintext bytes: in the shared slot for a small
+ * record, else in a slot of its own. Returns -ENOBUFS when the arena is
+ * exhausted; the record then stays queued.
+ */
+static int zctls_arena_place(struct zctls_arena_rcv *r, u32 cap, bool packed,
+			     u32 *slot, u32 *off)
+{
+	u32 size = zctls_arena_slot_size(r->a);
+	int err;
+
+	if (!packed) {
+		*off = 0;
+		return zctls_arena_slot_get(r->a, slot, &r->drained);
+	}
+	if (r->pack_open && r->pack_off + cap > size)
+		zctls_arena_pack_close(r);
+	if (!r->pack_open) {
+		err = zctls_arena_slot_get(r->a, &r->pack_slot, &r->drained);
+		if (err)
+			return err;
+		r->pack_open = true;
+		r->pack_off = 0;
+		r->pack_refs = 0;
+	}
+	*slot = r->pack_slot;
+	*off = r->pack_off;
+	return 0;
+}
+
+/* A scatterlist over [off, off + len) of a DECRYPTING slot, terminated. */
+static int zctls_arena_rcv_sg(struct zctls_arena_rcv *r, u32 slot, u32 off,
+			      u32 len)
+{
+	int n;
+
+	sg_init_table(r->sg, ARRAY_SIZE(r->sg));
+	n = zctls_arena_slot_sg(r->a, slot, off, len, r->sg,
+				ARRAY_SIZE(r->sg));
+	if (n < 0)
+		return n;
+	if (!n) {	/* an empty record: the cipher still wants a list */
+		n = zctls_arena_slot_sg(r->a, slot, off & PAGE_MASK,
+					offset_in_page(off), r->sg,
+					ARRAY_SIZE(r->sg));
+		sg_set_page(&r->sg[0], sg_page(&r->sg[0]), 0,
+			    offset_in_page(off));
+		n = 1;
+	}
+	sg_mark_end(&r->sg[n - 1]);
+	return 0;
+}
+
+/* Account a verified record of cap bytes at slot/off and write its completion. */
+static int zctls_arena_complete(struct zctls_arena_rcv *r, u32 slot, u32 off,
+				u32 cap, bool packed, u8 flags, u8 type,
+				u32 len, u64 seq)
+{
+	struct zctls_arena_completion comp = {
+		.slot = slot,
+		.length = len,
+		.offset = zctls_arena_slot_offset(r->a, slot) + off,
+		.seq = seq,
+		.record_type = type,
+		.flags = flags | (packed ? ZCTLS_COMP_PACKED : 0),
+	};
+
+	if (packed) {
+		r->pack_refs++;
+		r->pack_off = min(ALIGN(off + cap, ZCTLS_PACK_ALIGN),
+				  zctls_arena_slot_size(r->a));
+		zctls_stat_inc(r->sk, ZCTLS_STAT_ARENA_RX_PACKED);
+	} else {
+		zctls_arena_slot_reveal(r->a, slot, 1);
+		zctls_stat_inc(r->sk, ZCTLS_STAT_ARENA_RX_ZEROCOPY);
+	}
+	if (flags & ZCTLS_COMP_COPIED)
+		zctls_stat_inc(r->sk, ZCTLS_STAT_ARENA_RX_COPIED);
+	/* The array was cleared at the start: this only fails on a race. */
+	if (copy_to_user(&r->uc[r->n], &comp, sizeof(comp)))
+		return -EFAULT;
+	r->n++;
+	return 0;
+}
+
+/* ---- one record ---------------------------------------------------------- */
+
+static u64 zctls_arena_rx_seq(const struct zctls_rx *rx)
+{
+	return get_unaligned_be64(rx->c.rec_seq);
+}
+
+/* TLS 1.3 KeyUpdate: later records need keys that are not installed yet. */
+static void zctls_arena_key_update(struct zctls_arena_rcv *r, u32 slot,
+				   u32 off, u8 type, u32 len)
+{
+	const u8 *p = zctls_arena_slot_addr(r->a, slot, off);
+
+	if (!zctls_is_tls13(&r->rx->c) || type != ZCTLS_TYPE_HANDSHAKE ||
+	    !len || p[0] != ZCTLS_HS_KEY_UPDATE)
+		return;
+	WRITE_ONCE(r->rx->key_update_pending, true);
+	zctls_stat_inc(r->sk, ZCTLS_STAT_RX_REKEY_RECEIVED);
+	r->stop = true;
+}
+
+/* Decrypt the framed record straight from its skbs into a hidden slot. */
+static int zctls_arena_rcv_framed(struct zctls_arena_rcv *r)
+{
+	struct zctls_rx *rx = r->rx;
+	struct strp_msg *rxm = strp_msg(rx->framed);
+	u32 cap = rxm->full_len - ZCTLS_HDR_LEN - zctls_overhead(&rx->c);
+	bool packed = cap < r->threshold;
+	u32 slot, off, len;
+	u64 seq;
+	u8 type;
+	int err;
+
+	if (cap > zctls_arena_slot_size(r->a))
+		return -EMSGSIZE;	/* longer than any valid record */
+	err = zctls_arena_place(r, cap, packed, &slot, &off);
+	if (err)
+		return err;
+	err = zctls_arena_rcv_sg(r, slot, off, cap);
+	if (err)
+		goto err_wipe;
+
+	seq = zctls_arena_rx_seq(rx);
+	err = zctls_rx_decrypt_record(r->sk, rx, rx->framed, r->sg, &type,
+				      &len);
+	zctls_strp_next(r->sk, rx);
+	if (err)
+		goto err_fail;
+
+	zctls_arena_key_update(r, slot, off, type, len);
+	return zctls_arena_complete(r, slot, off, cap, packed, 0, type, len,
+				    seq);
+
+err_fail:
+	if (err == -EBADMSG)
+		zctls_stat_inc(r->sk, ZCTLS_STAT_ARENA_WIPED);
+	if (err != -ENOMEM)
+		zctls_rx_fail(r->sk, rx, err);
+err_wipe:
+	if (packed)	/* the decrypt wiped it; make sure of all cap bytes */
+		zctls_arena_slot_wipe_range(r->a, slot, off, cap);
+	else
+		zctls_arena_slot_wipe(r->a, slot);
+	return err;
+}
+
+/*
+ * The copy path: a record that recvmsg or splice already decrypted and
+ * verified into kernel pages (rx->plain) is copied into a slot, so that
+ * mixing the two interfaces keeps the byte order. Its sequence number is
+ * the current one minus the verified records still queued from it on.
+ */
+static int zctls_arena_rcv_queued(struct zctls_arena_rcv *r)
+{
+	struct zctls_rec *rec = list_first_entry(&r->rx->plain,
+						 struct zctls_rec, list);
+	u32 cap = rec->len - rec->off, slot, off, done, n;
+	bool packed = cap < r->threshold;
+	struct list_head *pos;
+	u64 seq = zctls_arena_rx_seq(r->rx);
+	u8 type = rec->type;
+	int err;
+
+	list_for_each(pos, &r->rx->plain)
+		seq--;
+	err = zctls_arena_place(r, cap, packed, &slot, &off);
+	if (err)
+		return err;
+	for (done = 0; done < cap; done += n) {
+		u32 from = rec->off + done, to = off + done;
+
+		n = min3(cap - done, (u32)(PAGE_SIZE - offset_in_page(from)),
+			 (u32)(PAGE_SIZE - offset_in_page(to)));
+		memcpy(zctls_arena_slot_addr(r->a, slot, to),
+		       page_address(rec->pages[from >> PAGE_SHIFT]) +
+		       offset_in_page(from), n);
+	}
+	zctls_rec_consume(rec, cap);
+	return zctls_arena_complete(r, slot, off, cap, packed,
+				    ZCTLS_COMP_COPIED, type, cap, seq);
+}
+
+/* ---- ZCTLS_ARENA_RECV ------------------------------------------------------ */
+
+/*
+ * Deliver records until max completions, an error, or nothing more is
+ * waiting (only the first record is waited for). Returns the last status:
+ * 1 or 0 (stopped cleanly or end of stream), or -errno.
+ */
+static int zctls_arena_rcv_loop(struct zctls_arena_rcv *r, long timeo)
+{
+	struct zctls_rx *rx = r->rx;
+	long nowait = 0;
+	int err = 1;
+
+	while (r->n < r->max && !r->stop) {
+		if (!list_empty(&rx->plain)) {
+			err = zctls_arena_rcv_queued(r);
+			if (err)
+				break;
+			continue;
+		}
+		if (rx->err)
+			return rx->err;
+		err = zctls_rx_wait(r->sk, rx, r->n ? &nowait : &timeo);
+		if (err <= 0)
+			break;
+		err = zctls_arena_rcv_framed(r);
+		if (err)
+			break;
+		err = 1;
+	}
+	return err;
+}
+
+static int zctls_arena_recv_locked(struct sock *sk, struct zctls_sock *ctx,
+				   struct zctls_arena_rcv *r, long timeo)
+{
+	int err;
+
+	if (!ctx->rx || !ctx->arena)
+		return -EINVAL;
+	r->sk = sk;
+	r->rx = ctx->rx;
+	r->a = ctx->arena;
+	r->threshold = ctx->arena_threshold;
+
+	zctls_arena_drain(r->a, &r->drained);
+	err = zctls_arena_rcv_loop(r, timeo);
+	zctls_arena_pack_close(r);
+
+	zctls_stat_add(sk, ZCTLS_STAT_ARENA_HIDDEN, r->drained.hidden);
+	zctls_stat_add(sk, ZCTLS_STAT_ARENA_BATCH_HIDES, r->drained.batches);
+	zctls_stat_add(sk, ZCTLS_STAT_ARENA_BAD_RELEASE, r->drained.bad);
+	if (err == -ENOBUFS)
+		zctls_stat_inc(sk, ZCTLS_STAT_ARENA_EXHAUSTED);
+	/* What was delivered counts; a later error waits for the next call. */
+	return r->n ? 0 : min(err, 0);
+}
+
+int zctls_arena_getsockopt(struct sock *sk, struct zctls_sock *ctx,
+			   char __user *optval, int __user *optlen)
+{
+	struct zctls_arena_recv req;
+	struct zctls_arena_rcv *r;
+	long timeo;
+	int len, err;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < sizeof(req))
+		return -EINVAL;
+	if (copy_from_user(&req, optval, sizeof(req)))
+		return -EFAULT;
+	if (req.resv || (req.flags & ~MSG_DONTWAIT) || !req.max ||
+	    req.max > INT_MAX / sizeof(struct zctls_arena_completion))
+		return -EINVAL;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	r->uc = u64_to_user_ptr(req.completions);
+	r->max = req.max;
+	/* Fail on a bad array now, before any record is consumed. */
+	if (clear_user(r->uc, (size_t)req.max * sizeof(*r->uc))) {
+		err = -EFAULT;
+		goto out_free;
+	}
+
+	timeo = sock_rcvtimeo(sk, req.flags & MSG_DONTWAIT);
+	lock_sock(sk);
+	err = zctls_arena_recv_locked(sk, ctx, r, timeo);
+	release_sock(sk);
+	if (err)
+		goto out_free;
+
+	req.count = r->n;
+	if (put_user(sizeof(req), optlen) ||
+	    copy_to_user(optval, &req, sizeof(req)))
+		err = -EFAULT;
+out_free:
+	kfree(r);
+	return err;
+}
