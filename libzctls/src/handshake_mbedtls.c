@@ -207,6 +207,12 @@ static int bio_recv(void *arg, unsigned char *buf, size_t len)
 	int rc;
 
 	if (hs->served == 0) {
+		/* Our flight must be out before we wait for the answer. */
+		rc = zc_tx_flush(c);
+		if (rc == ZCTLS_WANT_POLLOUT)
+			return MBEDTLS_ERR_SSL_WANT_READ;
+		if (rc != 0)
+			return MBEDTLS_ERR_NET_SEND_FAILED;
 		rc = zc_read_record_exact(c);
 		if (rc == ZCTLS_WANT_POLLIN)
 			return MBEDTLS_ERR_SSL_WANT_READ;
