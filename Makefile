@@ -51,8 +51,13 @@ $(B)/tests/ksft/%: tests/kselftest/%.c $(wildcard tests/kselftest/*.h) $(HARNESS
 	@echo "  KSFT    $*"
 	@$(CC) $(KSFT_CFLAGS) -o $@ $< $(KSFT_LIBS)
 
-tests: deps $(KSFT_BINS)
-	@if [ -f tests/conformance/Makefile ]; then $(MAKE) -C tests/conformance; fi
+CONF_BINS := $(foreach s,$(KERNELS),$(B)/conformance/tls-$(s))
+
+$(B)/conformance/tls-%: tests/conformance/build.sh tests/conformance/shim.h | deps
+	@echo "  CONF    kernel tls selftest, $*"
+	@tests/conformance/build.sh $* $@
+
+tests: deps $(KSFT_BINS) $(CONF_BINS)
 
 demo: deps module lib tests
 	scripts/demo.sh
@@ -85,8 +90,7 @@ guest-test: deps module tests
 		$(RES)/guest-test.txt
 
 conformance: deps module tests
-	@if [ -x tests/conformance/run.sh ]; then tests/conformance/run.sh; \
-	else echo "conformance: not built yet (tests/conformance/run.sh missing)"; exit 1; fi
+	tests/conformance/run.sh
 
 clean:
 	rm -rf $(B)

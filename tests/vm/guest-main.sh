@@ -18,6 +18,14 @@ finish() {
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8
 mount -t tmpfs tmpfs /run
+# /tmp is a real tmpfs (the overlay cannot O_TMPFILE). The checkout under
+# test may itself live under /tmp: carry it across onto the new mount.
+case $ZCTLS_REPO/ in
+/tmp/*)	mkdir -p /zctls-repo && mount --bind "$ZCTLS_REPO" /zctls-repo
+	mount -t tmpfs tmpfs /tmp
+	mkdir -p "$ZCTLS_REPO" && mount --move /zctls-repo "$ZCTLS_REPO" ;;
+*)	mount -t tmpfs tmpfs /tmp ;;
+esac
 mkdir -p /dev/pts /dev/shm
 [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 mount -t devpts devpts /dev/pts
@@ -38,8 +46,7 @@ if [ -n "${ZCTLS_KO:-}" ]; then
 fi
 
 export ZCTLS_GUEST=1 ZCTLS_KVER=$(uname -r)
-# The working directory is a tmpfs of its own. /tmp is left alone: the
-# checkout under test may live there, and the overlay keeps it writable.
+# The working directory is a tmpfs of its own.
 mkdir -p /zctls-work
 mount -t tmpfs -o size=1g tmpfs /zctls-work
 export TMPDIR=/zctls-work
