@@ -51,13 +51,8 @@ $(B)/tests/ksft/%: tests/kselftest/%.c $(wildcard tests/kselftest/*.h) $(HARNESS
 	@echo "  KSFT    $*"
 	@$(CC) $(KSFT_CFLAGS) -o $@ $< $(KSFT_LIBS)
 
-CONF_BINS := $(foreach s,$(KERNELS),$(B)/conformance/tls-$(s))
-
-$(B)/conformance/tls-%: tests/conformance/build.sh tests/conformance/shim.h | deps
-	@echo "  CONF    kernel tls selftest, $*"
-	@tests/conformance/build.sh $* $@
-
-tests: deps $(KSFT_BINS) $(CONF_BINS)
+tests: deps $(KSFT_BINS)
+	@$(MAKE) --no-print-directory -C tests/conformance
 
 demo: deps module lib tests
 	scripts/demo.sh
