@@ -5,7 +5,7 @@
 #   make demo    the main job: TLS through zctls.ko in a guest (sets up first)
 #   make check   every test: host tests, then the guest suite on 6.1 and 6.12
 #
-# Other targets: deps, module, tests, lib, conformance, guest-test, clean.
+# Other targets: deps, module, tests, lib, conformance, guest-test, bench, clean.
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
@@ -22,7 +22,7 @@ KSFT_BINS := $(patsubst tests/kselftest/%.c,$(B)/tests/ksft/%,$(KSFT_SRCS))
 KERNELS := 6.1 6.12
 
 .PHONY: all deps module lib tests demo check check-host check-guest \
-	conformance guest-test clean FORCE
+	conformance guest-test bench clean FORCE
 
 all: module lib tests
 
@@ -86,6 +86,15 @@ guest-test: deps module tests
 
 conformance: deps module tests
 	tests/conformance/run.sh
+
+# Benchmarks: ratios of receive paths in the guest (see bench/README.md).
+$(B)/bench/rx_paths: bench/rx_paths.c tests/lib/tlsrec.h tests/kselftest/zctls_test.h ktls-ext/include/uapi/linux/zctls.h | deps
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   rx_paths"
+	@$(CC) -O2 -g -Wall -Wextra -Werror -I$(TOP)/ktls-ext/include -o $@ $< -lcrypto -lpthread
+
+bench: deps module $(B)/bench/rx_paths
+	bench/run.sh
 
 clean:
 	rm -rf $(B)
