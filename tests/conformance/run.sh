@@ -15,8 +15,8 @@ run_series() {
 	local s=$1
 	"$top/tests/vm/run.sh" --kernel "$s" --out "$top/build/vm/conformance-$s" \
 		--timeout 3000 -- \
-		"$here/run-in-guest.sh zctls > \$TMPDIR/z.tap 2>&1; \
-		 $here/run-in-guest.sh tls > \$TMPDIR/t.tap 2>&1; \
+		"$here/guest-run.sh zctls > \$TMPDIR/z.tap 2>&1; \
+		 $here/guest-run.sh tls > \$TMPDIR/t.tap 2>&1; \
 		 cp \$TMPDIR/z.tap /zctls-results/zctls.tap; \
 		 cp \$TMPDIR/t.tap /zctls-results/tls.tap; true" \
 		> "$out/guest-$s.log" 2>&1
