@@ -6,6 +6,13 @@
 R=/zctls-results
 set -a; . $R/env; set +a
 
+# An infrastructure failure: say what, so that run.sh can tell it apart
+# from whatever status the command under test returned.
+infra() {
+	echo "$*" > $R/infra
+	echo "zctls-vm: $*" > /dev/console
+}
+
 finish() {
 	echo "$1" > $R/status
 	dmesg > $R/dmesg 2>&1
@@ -33,15 +40,15 @@ mount -t tmpfs tmpfs /dev/shm
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 echo 1 > /proc/sys/kernel/sysrq
 echo 60 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
-ip link set lo up || finish 125
+ip link set lo up || { infra "could not bring lo up"; finish 1; }
 ulimit -l unlimited
 
 if [ -n "${ZCTLS_KO:-}" ]; then
 	# Mainline crypto modules the data path asks for by name.
 	for m in $ZCTLS_PRELOAD; do modprobe -q "$m"; done
 	if ! insmod "$ZCTLS_KO" $ZCTLS_KO_PARAMS; then
-		echo "zctls-vm: insmod $ZCTLS_KO failed" > /dev/console
-		finish 126
+		infra "insmod $ZCTLS_KO failed"
+		finish 1
 	fi
 fi
 
@@ -59,8 +66,8 @@ sleep 0.2
 
 if [ -n "${ZCTLS_KO:-}" ] && [ "${ZCTLS_KEEP_LOADED:-0}" != 1 ]; then
 	if ! rmmod zctls; then
-		echo "zctls-vm: rmmod zctls failed" > /dev/console
-		[ $rc = 0 ] && rc=127
+		infra "rmmod zctls failed after the command (module still in use?)"
+		[ $rc = 0 ] && rc=1
 	fi
 fi
 finish $rc

@@ -73,7 +73,7 @@ timeout --kill-after=10 $((timeout + 120)) qemu-system-x86_64 \
 	< /dev/null > "$out/console.log" 2>&1
 qrc=$?
 elapsed=$(echo "$(date +%s.%N) - $start" | bc)
-for f in status dmesg output; do [ -e "$out/share/$f" ] && cp "$out/share/$f" "$out/$f"; done
+for f in status dmesg output infra; do [ -e "$out/share/$f" ] && cp "$out/share/$f" "$out/$f"; done
 [ -e "$out/output" ] && cat "$out/output"
 
 fail() {
@@ -88,11 +88,7 @@ hits=$(cat "$out/dmesg" "$out/console.log" 2>/dev/null | grep -E "$bad" | sort -
 [ -n "$hits" ] && fail "kernel reported a problem in dmesg:"$'\n'"$hits"
 [ $qrc = 124 ] || [ $qrc = 137 ] && fail "guest timed out after ${elapsed}s"
 [ -e "$out/status" ] || fail "guest died without a status (qemu rc $qrc); see console.log"
+[ -e "$out/infra" ] && fail "$(cat "$out/infra")"
 rc=$(cat "$out/status")
-case $rc in
-125) fail "guest could not bring lo up" ;;
-126) fail "insmod zctls.ko failed" ;;
-127) fail "rmmod zctls failed after the command (module still in use?)" ;;
-esac
 echo "zctls-vm: $kver: command exited $rc after ${elapsed}s (logs in $out)" >&2
 exit "$rc"
