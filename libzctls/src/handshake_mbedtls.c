@@ -257,6 +257,31 @@ static int export_keys(void *arg, const unsigned char *ms,
 	return 0;
 }
 
+/*
+ * Without an SNI callback, prefer a key pair whose certificate names
+ * host.  mbedTLS has no stand-alone name check; verifying a certificate
+ * against an empty trust list reports a name mismatch as its own flag.
+ */
+static int pick_keypair(struct zctls *c, struct mb_ctx *mc, const char *host)
+{
+	mbedtls_x509_crt none;
+	uint32_t flags;
+	unsigned i;
+
+	if (c->config->sni_cb != NULL)
+		return zc_config_pick_keypair(c->config, host);
+	mbedtls_x509_crt_init(&none);
+	for (i = 0; i < mc->n; i++) {
+		flags = 0;
+		mbedtls_x509_crt_verify(&mc->cert[i], &none, NULL, host, &flags,
+					NULL, NULL);
+		if (!(flags & MBEDTLS_X509_BADCERT_CN_MISMATCH))
+			break;
+	}
+	mbedtls_x509_crt_free(&none);
+	return i < mc->n ? (int)i : 0;
+}
+
 static int sni_cb(void *arg, mbedtls_ssl_context *ssl,
 		  const unsigned char *name, size_t len)
 {
@@ -270,7 +295,7 @@ static int sni_cb(void *arg, mbedtls_ssl_context *ssl,
 		return -1;
 	memcpy(host, name, len);
 	host[len] = '\0';
-	idx = zc_config_pick_keypair(c->config, host);
+	idx = pick_keypair(c, mc, host);
 	if (idx < 0)
 		return -1;
 	if (c->servername == NULL)

@@ -98,15 +98,26 @@ start_server() {
 	PORT=$(cat "$WORK/port")
 }
 
-# stop_server: wait (bounded) for the one-connection server to exit
+# stop_server: wait (bounded) for the one-connection server to exit; a
+# non-zero exit (e.g. a sanitizer's leak report) is a failure.
 stop_server() {
 	i=0
 	while kill -0 "$SPID" 2>/dev/null && [ $i -lt 100 ]; do
 		sleep 0.05
 		i=$((i + 1))
 	done
-	kill "$SPID" 2>/dev/null
-	wait "$SPID" 2>/dev/null
+	if kill -0 "$SPID" 2>/dev/null; then
+		kill "$SPID" 2>/dev/null
+		wait "$SPID" 2>/dev/null
+		fail "echo server still running 5 s after its connection"
+		return
+	fi
+	wait "$SPID"
+	src=$?
+	if [ $src -ne 0 ]; then
+		fail "echo server exited with status $src"
+		cat "$SLOG" >&2
+	fi
 }
 
 # Skip unless the requested backend can be had on this machine.
