@@ -172,11 +172,12 @@ static void sni_callback(int engine)
 	struct zctls_config *ccfg = t_client_config(engine, ZCTLS_TLS1_2,
 						    ZCTLS_TLS1_2);
 	struct t_pair p;
+	int rc;
 
 	zctls_config_add_keypair_file(scfg, t_path("alt.pem"), t_path("alt.key"));
 	zctls_config_set_sni_cb(scfg, pick_second, NULL);
-	CHECK(t_pair_open(&p, scfg, ccfg, "alt.example") == 0,
-	      "SNI callback (engine %d): %s / %s", engine, zctls_error(p.sconn),
+	rc = t_pair_open(&p, scfg, ccfg, "alt.example");
+	CHECK(rc == 0, "SNI callback (engine %d): %s / %s", engine, zctls_error(p.sconn),
 	      zctls_error(p.client));
 	t_pair_close(&p);
 	zctls_config_free(scfg);
