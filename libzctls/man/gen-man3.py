@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+# Maintainer tool: regenerates man3/*.3 from the table below.  The pages
+# are committed; edit the table and rerun rather than editing pages.
+import os, textwrap
+OUT = os.path.dirname(os.path.abspath(__file__))
+DATE = '2026-11-24'
+HDR = '.TH {name} 3 {date} "libzctls 0.1" "libzctls Manual"\n'
+INC = '.nf\n.B #include <zctls.h>\n.PP\n'
+
+def esc(s):
+    return s.replace('\\', '\\e').replace('-', '\\-')
+
+RET_INT = ('returns 0 on success and \\-1 on failure; the reason is in '
+           '.BR zctls_config_error (3).')
+pages = []
+def page(name, proto, desc, ret, see, errors=None, extra=None):
+    pages.append((name, proto, desc, ret, see, errors, extra))
+
+cfg_ret = ('.BR {n} ()\nreturns 0 on success and \\-1 on failure;\n'
+           '.BR zctls_config_error (3)\nsays why.')
+conn_err = ('On failure, the reason is available from\n.BR zctls_error (3)\nand\n.BR zctls_error_code (3).')
+want = ('With a non-blocking socket, the call may instead return\n.B ZCTLS_WANT_POLLIN\nor\n.BR ZCTLS_WANT_POLLOUT :\nwait with\n.BR poll (2)\non\n.BR zctls_pollfd (3)\nfor that event and repeat the call with the same arguments.')
+
+page('zctls_config_new', ['struct zctls_config *zctls_config_new(void);'],
+ 'allocates a configuration with the defaults: TLS 1.2 to TLS 1.3, the OpenSSL handshake engine, the\n.B auto\nbackend, peer verification on, the system CA store. A configuration may be shared by any number of contexts; each context keeps its own reference, so the caller may free it at any time after creating them.',
+ '.BR zctls_config_new ()\nreturns the new configuration, or NULL if memory is exhausted.',
+ ['zctls_config_free', 'zctls_server', 'zctls_client', 'zctls'])
+page('zctls_config_free', ['void zctls_config_free(struct zctls_config *config);'],
+ 'drops the caller\'s reference to\n.IR config .\nContexts created from it keep theirs. NULL is accepted.',
+ '.BR zctls_config_free ()\nreturns no value.', ['zctls_config_new'])
+page('zctls_config_error', ['const char *zctls_config_error(struct zctls_config *config);'],
+ 'returns the message of the last failed call on\n.IR config ,\nincluding a failure of\n.BR zctls_server (3)\nor\n.BR zctls_client (3)\nto build a context from it (unreadable certificate, unknown cipher, version unsupported by the engine).',
+ '.BR zctls_config_error ()\nreturns the message, or NULL if no call has failed. The string belongs to\n.IR config .',
+ ['zctls_config_new', 'zctls_error'])
+page('zctls_config_add_keypair_file', ['int zctls_config_add_keypair_file(struct zctls_config *config,', '    const char *cert_file, const char *key_file);'],
+ 'adds a certificate chain (PEM, leaf first) and its private key. A server needs at least one pair; up to eight may be added. With several pairs the server chooses by the name the client sent (SNI): the callback set with\n.BR zctls_config_set_sni_cb (3)\nif any, otherwise the first pair whose certificate matches the name, otherwise the first pair. A client uses the first pair as its client certificate.',
+ cfg_ret.format(n='zctls_config_add_keypair_file'), ['zctls_config_set_sni_cb', 'zctls_server'])
+page('zctls_config_set_ca_file', ['int zctls_config_set_ca_file(struct zctls_config *config,', '    const char *ca_file);'],
+ 'sets the PEM file of certificate authorities a client trusts when verifying the server. Without it the system store is used.',
+ cfg_ret.format(n='zctls_config_set_ca_file'), ['zctls_config_insecure_noverify', 'zctls_connect'])
+page('zctls_config_set_ciphers', ['int zctls_config_set_ciphers(struct zctls_config *config,', '    const char *tls12);'],
+ 'restricts the TLS 1.2 cipher suites, in the naming of the configured engine: an OpenSSL cipher string (for example\n.BR ECDHE\\-ECDSA\\-AES128\\-GCM\\-SHA256 )\nfor the OpenSSL engine, a colon-separated list of IANA or mbedTLS names (for example\n.BR TLS_ECDHE_ECDSA_WITH_AES_128_CCM )\nfor the mbedTLS engine. Only suites whose record protection the library installs can complete a handshake: AES-128-GCM, AES-256-GCM, CHACHA20-POLY1305 and AES-128-CCM. The list is checked when a context is created.',
+ cfg_ret.format(n='zctls_config_set_ciphers'), ['zctls_config_set_ciphersuites'])
+page('zctls_config_set_ciphersuites', ['int zctls_config_set_ciphersuites(struct zctls_config *config,', '    const char *tls13);'],
+ 'sets the TLS 1.3 cipher suites (OpenSSL engine only), colon-separated, for example\n.BR TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256 .\nThe default is the four suites the library supports.',
+ cfg_ret.format(n='zctls_config_set_ciphersuites'), ['zctls_config_set_ciphers'])
+page('zctls_config_set_alpn', ['int zctls_config_set_alpn(struct zctls_config *config,', '    const char *alpn);'],
+ 'sets the application protocols, comma-separated in order of preference, for example\n.BR h2,http/1.1 .\nA server selects the first of its protocols the client offers and fails the handshake with no_application_protocol if there is none. The result is reported by\n.BR zctls_conn_alpn (3).',
+ cfg_ret.format(n='zctls_config_set_alpn'), ['zctls_conn_alpn'])
+page('zctls_config_set_sni_cb', ['typedef int (*zctls_sni_cb)(const char *servername, void *arg);', '', 'int zctls_config_set_sni_cb(struct zctls_config *config,', '    zctls_sni_cb cb, void *arg);'],
+ 'installs a server-side callback that chooses the key pair for a connection.\n.I cb\nreceives the name the client sent, or NULL, and returns the index of a pair added with\n.BR zctls_config_add_keypair_file (3)\n(0 for the first), or \\-1 to refuse the connection with unrecognized_name. It runs during the handshake, in the thread driving it.',
+ cfg_ret.format(n='zctls_config_set_sni_cb'), ['zctls_config_add_keypair_file', 'zctls_conn_servername'])
+page('zctls_config_set_versions', ['int zctls_config_set_versions(struct zctls_config *config,', '    int min_version, int max_version);'],
+ 'sets the range of protocol versions,\n.B ZCTLS_TLS1_2\nor\n.BR ZCTLS_TLS1_3 .\nThe mbedTLS engine supports TLS 1.2 only; creating a context from a configuration that demands 1.3 with that engine fails.',
+ cfg_ret.format(n='zctls_config_set_versions'), ['zctls_config_set_engine', 'zctls_conn_version'])
+page('zctls_config_set_engine', ['int zctls_config_set_engine(struct zctls_config *config,', '    enum zctls_engine engine);'],
+ 'chooses the library that performs the handshake:\n.B ZCTLS_ENGINE_OPENSSL\n(OpenSSL 3, TLS 1.2 and 1.3, the default) or\n.B ZCTLS_ENGINE_MBEDTLS\n(mbedTLS 2.28, TLS 1.2). Either way the record layer after the handshake is the library\'s own (see\n.BR zctls_config_set_backend (3)).',
+ cfg_ret.format(n='zctls_config_set_engine'), ['zctls_config_set_backend', 'zctls_conn_engine'])
+page('zctls_config_set_backend', ['int zctls_config_set_backend(struct zctls_config *config,', '    enum zctls_backend backend);'],
+ 'chooses the record backend.\n.TP\n.B ZCTLS_BACKEND_AUTO\nzctls.ko if its TCP ULP attaches to the socket, else the user-space backend; the reason is recorded.\n.TP\n.B ZCTLS_BACKEND_KERNEL\nzctls.ko (TCP_ULP "zctls"); the connection fails with\n.B ZCTLS_E_BACKEND\nif it is unavailable.\n.TP\n.B ZCTLS_BACKEND_KTLS\nthe kernel\'s own tls.ko (TCP_ULP "tls"), for comparison. It does not keep the promise of\n.BR zctls (7):\nit may write unauthenticated plaintext to the receive buffer;\n.BR zctls_conn_hides_unauthenticated (3)\nreturns 0 for it.\n.TP\n.B ZCTLS_BACKEND_USER\nAEAD in this process into a guarded arena (see\n.BR zctls (7)).\n.PP\nA backend named explicitly is never replaced silently.',
+ cfg_ret.format(n='zctls_config_set_backend'), ['zctls_conn_backend', 'zctls_conn_backend_reason', 'zctls'])
+page('zctls_config_insecure_noverify', ['int zctls_config_insecure_noverify(struct zctls_config *config);'],
+ 'disables verification of the server\'s certificate and name by clients. For testing only: the connection is then open to any active attacker.',
+ cfg_ret.format(n='zctls_config_insecure_noverify'), ['zctls_config_set_ca_file'])
+page('zctls_server', ['struct zctls *zctls_server(struct zctls_config *config);'],
+ 'creates a server context from\n.IR config ,\nwhich must hold at least one key pair. Certificates and keys are loaded now. Connections are created from it with\n.BR zctls_accept (3)\nor\n.BR zctls_accept_socket (3);\nthe server context must outlive them.',
+ '.BR zctls_server ()\nreturns the context, or NULL; then\n.BR zctls_config_error (3)\nsays why.', ['zctls_accept', 'zctls_free'])
+page('zctls_client', ['struct zctls *zctls_client(struct zctls_config *config);'],
+ 'creates a client context. It becomes a connection when\n.BR zctls_connect (3),\n.BR zctls_connect_servername (3)\nor\n.BR zctls_connect_socket (3)\nsucceeds, and serves one connection.',
+ '.BR zctls_client ()\nreturns the context, or NULL; then\n.BR zctls_config_error (3)\nsays why.', ['zctls_connect', 'zctls_free'])
+page('zctls_accept', ['int zctls_accept(struct zctls *server, struct zctls **conn,', '    int listen_fd);'],
+ 'accepts a TCP connection on\n.I listen_fd\nand wraps it as\n.BR zctls_accept_socket (3)\ndoes; the library owns and closes the new socket. If\n.I listen_fd\nis non-blocking, so is the new socket. The handshake is not performed here.',
+ '.BR zctls_accept ()\nreturns 0 and stores the connection in\n.IR *conn ,\nreturns\n.B ZCTLS_WANT_POLLIN\nif no connection is pending on a non-blocking socket, or \\-1. If\n.I *conn\nis not NULL after a failure, its error says why and it must be freed with\n.BR zctls_free (3);\notherwise see\n.BR zctls_error (3)\non\n.IR server .',
+ ['zctls_accept_socket', 'zctls_handshake'])
+page('zctls_accept_socket', ['int zctls_accept_socket(struct zctls *server, struct zctls **conn,', '    int fd);'],
+ 'creates a server-side connection on the connected TCP socket\n.IR fd ,\nwhich stays the caller\'s. The record backend is chosen here, because a kernel backend must attach to the plain TCP socket; see\n.BR zctls_config_set_backend (3).',
+ '.BR zctls_accept_socket ()\nreturns 0 or \\-1. After a failure\n.I *conn\nmay hold a connection whose\n.BR zctls_error (3)\nsays why (for example\n.B ZCTLS_E_BACKEND\nwhen a forced backend is unavailable); free it with\n.BR zctls_free (3).',
+ ['zctls_accept', 'zctls_handshake'])
+page('zctls_connect', ['int zctls_connect(struct zctls *client, const char *host,', '    const char *port);'],
+ 'resolves\n.I host\nand\n.IR port ,\nconnects a TCP socket (blocking) and turns\n.I client\ninto a connection that will verify the server\'s certificate against\n.IR host .\nThe library owns the socket. Make it non-blocking with\n.BR fcntl (2)\non\n.BR zctls_pollfd (3)\nif wanted.',
+ '.BR zctls_connect ()\nreturns 0 or \\-1 with\n.BR zctls_error (3)\nset.', ['zctls_connect_servername', 'zctls_connect_socket', 'zctls_handshake'])
+page('zctls_connect_servername', ['int zctls_connect_servername(struct zctls *client, const char *host,', '    const char *port, const char *servername);'],
+ 'is\n.BR zctls_connect (3)\nbut sends and verifies\n.I servername\ninstead of\n.IR host ,\nfor example to connect to an address while verifying a name.',
+ '.BR zctls_connect_servername ()\nreturns 0 or \\-1 with\n.BR zctls_error (3)\nset.', ['zctls_connect'])
+page('zctls_connect_socket', ['int zctls_connect_socket(struct zctls *client, int fd,', '    const char *servername);'],
+ 'makes\n.I client\na connection on the connected TCP socket\n.IR fd ,\nwhich stays the caller\'s.\n.I servername\nis sent as SNI (unless it is an IP address) and the certificate must match it; it may be NULL only with\n.BR zctls_config_insecure_noverify (3).',
+ '.BR zctls_connect_socket ()\nreturns 0 or \\-1 with\n.BR zctls_error (3)\nset.', ['zctls_connect', 'zctls_handshake'])
+page('zctls_handshake', ['int zctls_handshake(struct zctls *conn);'],
+ 'performs the TLS handshake in user space with the configured engine, then derives the traffic keys and installs them in the record backend. The handshake engine is fed one record at a time, so it never consumes bytes that follow the handshake; they are read by the backend. Calling it is optional: the data calls perform the handshake first if needed.\n.PP\n' + want,
+ '.BR zctls_handshake ()\nreturns 0 once the connection is established, \\-1 on failure (for example\n.B ZCTLS_E_VERIFY\nor\n.BR ZCTLS_E_HANDSHAKE ),\nor a WANT value. ' + conn_err, ['zctls_error', 'zctls_conn_version'])
+page('zctls_recv', ['ssize_t zctls_recv(struct zctls *conn, void *buf, size_t len);'],
+ 'copies up to\n.I len\nbytes of received application data into\n.IR buf .\nEvery byte has passed AEAD verification; a record that fails it is never copied, not even in part, a bad_record_mac alert is sent and the connection fails with\n.BR ZCTLS_E_BAD_RECORD_MAC .\nAlerts, KeyUpdate and NewSessionTicket messages are handled internally.\n.PP\n' + want,
+ '.BR zctls_recv ()\nreturns the number of bytes copied, 0 when the peer has sent close_notify, \\-1 on failure (a fatal alert from the peer gives\n.B ZCTLS_E_ALERT\nand names it; TCP closed without close_notify gives\n.BR ZCTLS_E_TRUNCATED ),\nor a WANT value. Errors are sticky. ' + conn_err, ['zctls_recv_borrow', 'zctls_send'])
+page('zctls_recv_borrow', ['ssize_t zctls_recv_borrow(struct zctls *conn, const void **buf);'],
+ 'lends the caller the remaining plaintext of the next record without copying it. The memory is a slot of the connection\'s receive arena whose view was made readable only after the record\'s tag verified; it stays valid and unchanged until\n.BR zctls_release (3).\nEach call lends one record (or what remains of a record partly consumed by\n.BR zctls_recv (3)).\nWith the kernel backends the record is currently received by\n.BR recvmsg (2)\ninto the arena and then lent, which costs a copy.\n.PP\n' + want,
+ '.BR zctls_recv_borrow ()\nreturns the number of bytes at\n.IR *buf ,\n0 at close_notify, \\-1 on failure (including\n.B ZCTLS_E_INVALID\nwhen every slot is lent), or a WANT value. On anything but a positive return\n.I *buf\nis NULL. ' + conn_err, ['zctls_release', 'zctls_recv', 'zctls'])
+page('zctls_release', ['int zctls_release(struct zctls *conn, const void *buf);'],
+ 'returns a buffer lent by\n.BR zctls_recv_borrow (3).\nIts view becomes inaccessible again before the slot can be reused; touching it afterwards raises SIGSEGV.',
+ '.BR zctls_release ()\nreturns 0, or \\-1 if\n.I buf\nwas not lent by\n.I conn\nor was already released.', ['zctls_recv_borrow'])
+page('zctls_send', ['ssize_t zctls_send(struct zctls *conn, const void *buf, size_t len);'],
+ 'sends application data, in records of at most 16384 bytes, up to four records per call.\n.PP\n' + want + ' A record that was built but could not leave completely is remembered; the repeated call finishes it and returns its count.',
+ '.BR zctls_send ()\nreturns the number of bytes taken (possibly fewer than\n.IR len ),\n\\-1 on failure (\n.B ZCTLS_E_CLOSED\nafter\n.BR zctls_shutdown (3)),\nor a WANT value. ' + conn_err, ['zctls_sendfile', 'zctls_recv'])
+page('zctls_sendfile', ['ssize_t zctls_sendfile(struct zctls *conn, int in_fd, off_t *offset,', '    size_t count);'],
+ 'sends up to\n.I count\nbytes of the file\n.IR in_fd ,\nstarting at\n.I *offset\n(advanced by the amount sent) or at the file position if\n.I offset\nis NULL. The kernel backends use\n.BR sendfile (2)\non the socket; the user backend reads at most one record\'s worth per call and encrypts it.',
+ '.BR zctls_sendfile ()\nreturns the number of bytes sent, 0 at end of file, \\-1 or a WANT value, as\n.BR zctls_send (3).',
+ ['zctls_send'])
+page('zctls_shutdown', ['int zctls_shutdown(struct zctls *conn);'],
+ 'sends close_notify. No data may be sent afterwards; data may still be received (TLS 1.3 half-close).',
+ '.BR zctls_shutdown ()\nreturns 0, \\-1 or a WANT value. ' + conn_err, ['zctls_close'])
+page('zctls_close', ['int zctls_close(struct zctls *conn);'],
+ 'sends close_notify if the connection is established and has not sent it (best effort, without waiting), and closes the socket if the library opened it.',
+ '.BR zctls_close ()\nreturns 0, or \\-1 if close_notify could not be sent.', ['zctls_shutdown', 'zctls_free'])
+page('zctls_free', ['void zctls_free(struct zctls *ctx);'],
+ 'frees a context or connection and wipes its key material. A socket the library opened is closed. Buffers lent by\n.BR zctls_recv_borrow (3)\nbecome invalid. NULL is accepted.',
+ '.BR zctls_free ()\nreturns no value.', ['zctls_close'])
+page('zctls_pollfd', ['int zctls_pollfd(struct zctls *conn);'],
+ 'returns the socket to wait on after a\n.B ZCTLS_WANT_POLLIN\nor\n.B ZCTLS_WANT_POLLOUT\nresult. Do not read from or write to it directly.',
+ '.BR zctls_pollfd ()\nreturns the descriptor, or \\-1 for a context without one.', ['zctls_recv', 'zctls_send'])
+page('zctls_error', ['const char *zctls_error(struct zctls *ctx);'],
+ 'returns the message describing the failure of the last call on\n.IR ctx .\nOnce a connection has failed, every later call fails with the same message.',
+ '.BR zctls_error ()\nreturns the message, or NULL if no call failed. The string belongs to\n.IR ctx .',
+ ['zctls_error_code', 'zctls_config_error'])
+page('zctls_error_code', ['enum zctls_errcode zctls_error_code(struct zctls *ctx);'],
+ 'returns the typed code of the last failure on\n.IR ctx :\n.TP\n.B ZCTLS_E_SYSTEM\na system call failed.\n.TP\n.B ZCTLS_E_NOMEM\nout of memory.\n.TP\n.B ZCTLS_E_INVALID\nbad argument or state; the connection stays usable.\n.TP\n.B ZCTLS_E_CONFIG\nunusable configuration.\n.TP\n.B ZCTLS_E_HANDSHAKE\nthe handshake failed, including versions or ciphers in common, garbage and peers closing mid-handshake.\n.TP\n.B ZCTLS_E_VERIFY\nthe peer certificate or its name was rejected.\n.TP\n.B ZCTLS_E_BACKEND\nthe requested backend is unavailable.\n.TP\n.B ZCTLS_E_BAD_RECORD_MAC\na record failed authentication; nothing of it was revealed.\n.TP\n.B ZCTLS_E_ALERT\nthe peer sent a fatal alert, named in the message.\n.TP\n.B ZCTLS_E_PROTOCOL\nthe peer broke the record protocol.\n.TP\n.B ZCTLS_E_TRUNCATED\nTCP closed without close_notify.\n.TP\n.B ZCTLS_E_CLOSED\nsending after shutdown.',
+ '.BR zctls_error_code ()\nreturns the code, or\n.B ZCTLS_E_NONE\nif no call failed.', ['zctls_error'])
+
+info = [
+ ('zctls_conn_version', 'the negotiated protocol version, "TLSv1.2" or "TLSv1.3"'),
+ ('zctls_conn_cipher', 'the negotiated cipher suite by its IANA name, for example "TLS_AES_128_GCM_SHA256"'),
+ ('zctls_conn_alpn', 'the negotiated application protocol, or NULL if none was'),
+ ('zctls_conn_servername', 'the name the client sent (on a server) or verifies (on a client), or NULL'),
+ ('zctls_conn_engine', 'the handshake engine, "openssl" or "mbedtls"'),
+ ('zctls_conn_backend', 'the record backend serving the connection: "kernel" (zctls.ko), "ktls" (tls.ko) or "user"'),
+ ('zctls_conn_backend_reason', 'why that backend serves the connection, for example "auto: TCP_ULP zctls: ENOENT (module not loaded); using user backend". For ktls it carries a warning that tls.ko does not hide unauthenticated plaintext'),
+]
+for n, what in info:
+    page(n, ['const char *%s(struct zctls *conn);' % n],
+         'returns ' + what + '. Version, cipher and ALPN are available once the handshake has completed; backend and reason as soon as the connection exists.',
+         '.BR %s ()\nreturns a string owned by\n.IR conn ,\nvalid until\n.BR zctls_free (3),\nor NULL if the information is not (yet) available.' % n,
+         [x for x, _ in info if x != n][:3] + ['zctls_handshake'])
+page('zctls_conn_hides_unauthenticated', ['int zctls_conn_hides_unauthenticated(struct zctls *conn);'],
+ 'tells whether the connection\'s backend keeps the promise of\n.BR zctls (7):\nno unauthenticated plaintext is ever written to memory the application can read. The user backend and zctls.ko do; tls.ko does not.',
+ '.BR zctls_conn_hides_unauthenticated ()\nreturns 1 if the promise holds, 0 if it does not (ktls), \\-1 before a backend is chosen.',
+ ['zctls_conn_backend', 'zctls_config_set_backend'])
+
+SUMMARY = {
+ 'zctls_config_new': 'create a libzctls configuration',
+ 'zctls_config_free': 'release a libzctls configuration',
+ 'zctls_config_error': 'last error of a configuration',
+ 'zctls_config_add_keypair_file': 'add a certificate chain and private key',
+ 'zctls_config_set_ca_file': 'set the trusted certificate authorities',
+ 'zctls_config_set_ciphers': 'restrict the TLS 1.2 cipher suites',
+ 'zctls_config_set_ciphersuites': 'restrict the TLS 1.3 cipher suites',
+ 'zctls_config_set_alpn': 'set the application protocols (ALPN)',
+ 'zctls_config_set_sni_cb': 'choose the server key pair by server name',
+ 'zctls_config_set_versions': 'set the range of TLS versions',
+ 'zctls_config_set_engine': 'choose the handshake engine',
+ 'zctls_config_set_backend': 'choose the record backend',
+ 'zctls_config_insecure_noverify': 'disable peer verification (testing only)',
+ 'zctls_server': 'create a server context',
+ 'zctls_client': 'create a client context',
+ 'zctls_accept': 'accept a TLS connection on a listening socket',
+ 'zctls_accept_socket': 'make a server connection on an accepted socket',
+ 'zctls_connect': 'connect to a TLS server',
+ 'zctls_connect_servername': 'connect to a TLS server, verifying another name',
+ 'zctls_connect_socket': 'make a client connection on a connected socket',
+ 'zctls_handshake': 'perform the TLS handshake',
+ 'zctls_recv': 'receive authenticated data by copying',
+ 'zctls_recv_borrow': 'borrow a buffer of authenticated data without copying',
+ 'zctls_release': 'return a borrowed receive buffer',
+ 'zctls_send': 'send data',
+ 'zctls_sendfile': 'send data from a file',
+ 'zctls_shutdown': 'send close_notify',
+ 'zctls_close': 'end a connection',
+ 'zctls_free': 'free a context or connection',
+ 'zctls_pollfd': 'descriptor to poll for a non-blocking connection',
+ 'zctls_error': 'describe the last failure',
+ 'zctls_error_code': 'typed code of the last failure',
+ 'zctls_conn_version': 'negotiated TLS version',
+ 'zctls_conn_cipher': 'negotiated cipher suite',
+ 'zctls_conn_alpn': 'negotiated application protocol',
+ 'zctls_conn_servername': 'server name of a connection',
+ 'zctls_conn_engine': 'handshake engine of a connection',
+ 'zctls_conn_backend': 'record backend of a connection',
+ 'zctls_conn_backend_reason': 'why a connection got its record backend',
+ 'zctls_conn_hides_unauthenticated': 'whether the backend hides unauthenticated plaintext',
+}
+os.makedirs(OUT + '/man3', exist_ok=True)
+for name, proto, desc, ret, see, errors, extra in pages:
+    s = HDR.format(name=name.upper(), date=DATE)
+    s += '.SH NAME\n%s \\- %s\n' % (name, SUMMARY[name])
+    s += '.SH SYNOPSIS\n' + INC
+    for line in proto:
+        s += (line + '\n') if line else '.PP\n'
+    s += '.fi\n.PP\nLink with\n.IR \\-lzctls .\n'
+    s += '.SH DESCRIPTION\n.BR %s ()\n%s\n' % (name, desc)
+    s += '.SH RETURN VALUE\n%s\n' % ret
+    s += '.SH SEE ALSO\n' + ',\n'.join('.BR %s (%s)' % (x, '7' if x == 'zctls' else '3') for x in see) + '\n'
+    open('%s/man3/%s.3' % (OUT, name), 'w').write(s)
+print(len(pages))
