@@ -492,9 +492,15 @@ int zctls_arena_slot_sg(struct zctls_arena *a, u32 slot, u32 off, u32 len,
 	int n = 0;
 
 	if (slot >= a->nr_slots || off > a->slot_size ||
-	    len > a->slot_size - off)
+	    len > a->slot_size - off || nents < 1)
 		return -EINVAL;
 	WARN_ON_ONCE(READ_ONCE(a->state[slot]) != ZCTLS_SLOT_DECRYPTING);
+	if (!len) {	/* an empty record: the cipher still wants an entry */
+		off = min(off, a->slot_size - 1);
+		sg_set_page(&sg[0], zctls_arena_page(a, slot, off), 0,
+			    offset_in_page(off));
+		return 1;
+	}
 	while (len) {
 		u32 in_page = offset_in_page(off);
 		u32 chunk = min_t(u32, len, PAGE_SIZE - in_page);

@@ -62,9 +62,10 @@ int zctls_arena_slot_get(struct zctls_arena *a, u32 *slot,
 			 struct zctls_arena_drained *st);
 
 /*
- * Fill sg[0..] with the pages of [off, off + len) of a DECRYPTING slot.
- * Returns the number of entries used, or -EINVAL if nents is too small or
- * the range is outside the slot. Does not mark the end of the list.
+ * Fill sg[0..] with the pages of [off, off + len) of a DECRYPTING slot
+ * (one zero-length entry if len is 0). Returns the number of entries used,
+ * or -EINVAL if nents is too small or the range is outside the slot. Does
+ * not mark the end of the list.
  */
 int zctls_arena_slot_sg(struct zctls_arena *a, u32 slot, u32 off, u32 len,
 			struct scatterlist *sg, int nents);

@@ -125,7 +125,7 @@ static int zctls_arena_place(struct zctls_arena_rcv *r, u32 cap, bool packed,
 		*off = 0;
 		return zctls_arena_slot_get(r->a, slot, &r->drained);
 	}
-	if (r->pack_open && r->pack_off + cap > size)
+	if (r->pack_open && (r->pack_off >= size || cap > size - r->pack_off))
 		zctls_arena_pack_close(r);
 	if (!r->pack_open) {
 		err = zctls_arena_slot_get(r->a, &r->pack_slot, &r->drained);
@@ -151,14 +151,6 @@ static int zctls_arena_rcv_sg(struct zctls_arena_rcv *r, u32 slot, u32 off,
 				ARRAY_SIZE(r->sg));
 	if (n < 0)
 		return n;
-	if (!n) {	/* an empty record: the cipher still wants a list */
-		n = zctls_arena_slot_sg(r->a, slot, off & PAGE_MASK,
-					offset_in_page(off), r->sg,
-					ARRAY_SIZE(r->sg));
-		sg_set_page(&r->sg[0], sg_page(&r->sg[0]), 0,
-			    offset_in_page(off));
-		n = 1;
-	}
 	sg_mark_end(&r->sg[n - 1]);
 	return 0;
 }

@@ -121,7 +121,7 @@
 
 /* ioctl on /dev/zctls: create an arena; returns a new fd (O_CLOEXEC). */
 struct zctls_arena_create {
-	__u32 slot_size;	/* in: bytes, page multiple; 0: default */
+	__u32 slot_size;	/* in/out: bytes, page multiple; 0: default */
 	__u32 nr_slots;		/* in: 1..ZCTLS_ARENA_MAX_SLOTS */
 	__u32 flags;		/* in: ZCTLS_ARENA_* */
 	__u32 ring_entries;	/* out: power of two >= nr_slots */
