@@ -210,8 +210,8 @@ static void key_update(void)
 	CHECK(t_recv_all(p.client, buf, 5) == 0 && memcmp(buf, "reply", 5) == 0,
 	      "client reads the answered KeyUpdate then data: %s",
 	      zctls_error(p.client));
-	CHECK(memcmp(p.client->rx.key, p.sconn->tx.key, 16) == 0 &&
-	      p.sconn->tx.seq == 1, "server TX moved to the next generation");
+	CHECK(memcmp(p.client->rx.key, p.sconn->tx.key, 16) == 0,
+	      "server TX moved to the next generation");
 out:
 	t_pair_close(&p);
 	zctls_config_free(scfg);
@@ -390,8 +390,7 @@ int main(void)
 	alpn_and_sni(ZCTLS_ENGINE_MBEDTLS);
 	sni_callback(ZCTLS_ENGINE_OPENSSL);
 	sni_callback(ZCTLS_ENGINE_MBEDTLS);
-	if (t_backend() == ZCTLS_BACKEND_USER)
-		key_update();
+	key_update();
 	sendfile_case();
 	nonblocking();
 	borrow_limit();
