@@ -88,6 +88,20 @@ int zc_backend_attach(struct zctls *c)
 	}
 }
 
+/* Borrowing over zctls.ko is zero-copy when its arena can be attached. */
+static void use_kernel_arena(struct zctls *c)
+{
+	size_t n = strlen(c->backend_reason);
+	char why[96];
+
+	if (zc_karena_attach(c, why, sizeof(why)) == 0)
+		snprintf(c->backend_reason + n, sizeof(c->backend_reason) - n,
+			 "; zero-copy receive through the zctls.ko arena");
+	else
+		snprintf(c->backend_reason + n, sizeof(c->backend_reason) - n,
+			 "; no zctls.ko arena (%s): borrowing copies", why);
+}
+
 /*
  * Install the negotiated keys.  RX goes in first: if the kernel refuses
  * it nothing is installed yet, the attached ULP passes bytes through,
@@ -99,8 +113,11 @@ int zc_backend_install(struct zctls *c)
 	const char *step = NULL;
 	int err;
 
-	if (c->backend->install(c, &step) == 0)
+	if (c->backend->install(c, &step) == 0) {
+		if (c->backend == &zc_backend_kernel)
+			use_kernel_arena(c);
 		return 0;
+	}
 	err = errno;
 	if (c->config->backend == ZCTLS_BACKEND_AUTO &&
 	    c->backend != &zc_backend_user && step != NULL &&

@@ -3,9 +3,10 @@
  * Connection verbs.  Every verb first drives an unfinished handshake,
  * then works on records through the chosen backend.
  *
- * Receive invariant: cur_slot, if >= 0, is a HELD arena slot whose
- * bytes [cur_off, cur_len) are verified application data not yet
- * delivered.  Nothing else is ever copied or lent to the caller.
+ * Receive invariant: the current record (cur_slot, a HELD slot of our
+ * arena, or cur_kslot, a slot zctls.ko revealed) holds in [cur_off,
+ * cur_len) verified application data not yet delivered.  Nothing else
+ * is ever copied or lent to the caller.
  */
 #include <errno.h>
 #include <string.h>
@@ -146,11 +147,63 @@ static int alert_record(struct zctls *c, const uint8_t *p, size_t len)
 		       p[1]);
 }
 
-static int record_failed(struct zctls *c, int slot, int rc)
+/* One received, verified record, wherever it lives. */
+struct zc_rec {
+	const uint8_t *data;
+	size_t len;
+	uint8_t type;
+	int slot;	/* our arena: slot in its private view, or -1 */
+	long kslot;	/* zctls.ko arena: slot owed a release, or -1 */
+};
+
+/*
+ * Next verified record: 1, 0 at end of stream, ZCTLS_WANT_*,
+ * ZC_REC_BADMAC / ZC_REC_PROTO, or -1.  A slot whose record failed is
+ * wiped before it is returned.
+ */
+static int next_record(struct zctls *c, struct zc_rec *r)
 {
+	uint32_t ks;
+	int rc;
+
+	r->slot = -1;
+	r->kslot = -1;
+	if (c->karena != NULL) {
+		rc = zc_karena_next(c, &r->data, &r->len, &r->type, &ks);
+		if (rc == 1)
+			r->kslot = ks;
+		return rc;
+	}
+	r->slot = zc_arena_take(&c->arena);
+	if (r->slot < 0)
+		return zc_fail(c, ZCTLS_E_INVALID, "all receive slots are "
+			       "borrowed; zctls_release some");
+	rc = c->backend->recv_record(c, zc_arena_priv(&c->arena, r->slot),
+				     c->arena.slot_size, &r->type, &r->len);
+	if (rc == 1) {
+		r->data = zc_arena_priv(&c->arena, r->slot);
+		return 1;
+	}
 	if (rc != ZCTLS_WANT_POLLIN && rc != ZCTLS_WANT_POLLOUT)
-		zc_arena_wipe(&c->arena, slot, c->arena.slot_size);
-	zc_arena_put(&c->arena, slot);
+		zc_arena_wipe(&c->arena, r->slot, c->arena.slot_size);
+	zc_arena_put(&c->arena, r->slot);
+	r->slot = -1;
+	return rc;
+}
+
+/* A record fully consumed inside the library. */
+static void rec_done(struct zctls *c, struct zc_rec *r)
+{
+	if (r->slot >= 0) {
+		zc_arena_wipe(&c->arena, r->slot, r->len);
+		zc_arena_put(&c->arena, r->slot);
+	} else if (r->kslot >= 0) {
+		zc_karena_release(c, (uint32_t)r->kslot);
+	}
+}
+
+static int record_failed(struct zctls *c, int rc)
+{
 	if (rc == ZC_REC_BADMAC) {
 		zc_send_alert(c, ZC_ALERT_BAD_RECORD_MAC);
 		return zc_fail(c, ZCTLS_E_BAD_RECORD_MAC, "record %llu failed "
@@ -162,55 +215,56 @@ static int record_failed(struct zctls *c, int slot, int rc)
 		zc_send_alert(c, ZC_ALERT_UNEXPECTED_MESSAGE);
 		return zc_fail(c, ZCTLS_E_PROTOCOL, "malformed record");
 	}
+	if (rc == 0)
+		return zc_fail(c, ZCTLS_E_TRUNCATED, "peer closed the "
+			       "connection without close_notify");
 	return rc;
 }
 
+/* Alerts and post-handshake messages: 1 keep reading, 0 EOF, -1. */
+static int control_record(struct zctls *c, const struct zc_rec *r)
+{
+	if (r->type == ZC_CT_ALERT)
+		return alert_record(c, r->data, r->len);
+	if (r->type == ZC_CT_HANDSHAKE)
+		return handshake_record(c, r->data, r->len) < 0 ? -1 : 1;
+	if (r->type == ZC_CT_APPDATA)
+		return 1;	/* empty application data record */
+	zc_send_alert(c, ZC_ALERT_UNEXPECTED_MESSAGE);
+	return zc_fail(c, ZCTLS_E_PROTOCOL, "unexpected record type %u",
+		       r->type);
+}
+
+static int have_cur(const struct zctls *c)
+{
+	return c->cur_slot >= 0 || c->cur_kslot >= 0;
+}
+
 /*
- * Make cur_slot hold undelivered application data.  0 on success, or
- * 1 for a clean end of stream, ZCTLS_WANT_POLLIN, -1.
+ * Make the current record hold undelivered application data.  0 on
+ * success, or 1 for a clean end of stream, ZCTLS_WANT_POLLIN, -1.
  */
 static int fill(struct zctls *c)
 {
-	uint8_t type;
-	size_t len;
-	int slot, rc;
+	struct zc_rec r;
+	int rc;
 
-	while (c->cur_slot < 0) {
+	while (!have_cur(c)) {
 		if (c->got_close_notify)
 			return 1;
-		slot = zc_arena_take(&c->arena);
-		if (slot < 0)
-			return zc_fail(c, ZCTLS_E_INVALID, "all receive slots "
-				       "are borrowed; zctls_release some");
-		rc = c->backend->recv_record(c, zc_arena_priv(&c->arena, slot),
-					     c->arena.slot_size, &type, &len);
-		if (rc < 0 || rc == 0) {
-			rc = record_failed(c, slot, rc);
-			if (rc == 0)
-				return zc_fail(c, ZCTLS_E_TRUNCATED, "peer closed "
-					       "the connection without "
-					       "close_notify");
-			return rc;
-		}
-		if (type == ZC_CT_APPDATA && len > 0) {
-			c->cur_slot = slot;
+		rc = next_record(c, &r);
+		if (rc != 1)
+			return record_failed(c, rc);
+		if (r.type == ZC_CT_APPDATA && r.len > 0) {
+			c->cur_slot = r.slot;
+			c->cur_kslot = r.kslot;
+			c->cur_kdata = r.data;
 			c->cur_off = 0;
-			c->cur_len = len;
+			c->cur_len = r.len;
 			return 0;
 		}
-		rc = 1;
-		if (type == ZC_CT_ALERT)
-			rc = alert_record(c, zc_arena_priv(&c->arena, slot), len);
-		else if (type == ZC_CT_HANDSHAKE)
-			rc = handshake_record(c, zc_arena_priv(&c->arena, slot),
-					      len) < 0 ? -1 : 1;
-		else if (type != ZC_CT_APPDATA) {
-			zc_send_alert(c, ZC_ALERT_UNEXPECTED_MESSAGE);
-			rc = zc_fail(c, ZCTLS_E_PROTOCOL, "unexpected record "
-				     "type %u", type);
-		}
-		zc_arena_wipe(&c->arena, slot, len);
-		zc_arena_put(&c->arena, slot);
+		rc = control_record(c, &r);
+		rec_done(c, &r);
 		if (rc <= 0)
 			return rc < 0 ? -1 : 1;
 		if ((rc = zc_tx_flush(c)) < 0 && rc != ZCTLS_WANT_POLLOUT)
@@ -219,10 +273,21 @@ static int fill(struct zctls *c)
 	return 0;
 }
 
+static const uint8_t *cur_data(struct zctls *c)
+{
+	if (c->cur_slot >= 0)
+		return zc_arena_priv(&c->arena, c->cur_slot);
+	return c->cur_kdata;
+}
+
 static void cur_done(struct zctls *c)
 {
-	zc_arena_put(&c->arena, c->cur_slot);
+	if (c->cur_slot >= 0)
+		zc_arena_put(&c->arena, c->cur_slot);
+	else if (c->cur_kslot >= 0)
+		zc_karena_release(c, (uint32_t)c->cur_kslot);
 	c->cur_slot = -1;
+	c->cur_kslot = -1;
 }
 
 ssize_t zctls_recv(struct zctls *conn, void *buf, size_t len)
@@ -240,8 +305,7 @@ ssize_t zctls_recv(struct zctls *conn, void *buf, size_t len)
 	n = conn->cur_len - conn->cur_off;
 	if (n > len)
 		n = len;
-	memcpy(buf, zc_arena_priv(&conn->arena, conn->cur_slot) + conn->cur_off,
-	       n);
+	memcpy(buf, cur_data(conn) + conn->cur_off, n);
 	conn->cur_off += n;
 	if (conn->cur_off == conn->cur_len)
 		cur_done(conn);
@@ -262,12 +326,17 @@ ssize_t zctls_recv_borrow(struct zctls *conn, const void **buf)
 		return 0;
 	if (rc != 0)
 		return rc;
-	view = zc_arena_reveal(&conn->arena, conn->cur_slot);
-	if (view == NULL)
-		return zc_fail_errno(conn, errno, "mprotect(PROT_READ)");
+	if (conn->cur_slot >= 0) {
+		view = zc_arena_reveal(&conn->arena, conn->cur_slot);
+		if (view == NULL)
+			return zc_fail_errno(conn, errno, "mprotect(PROT_READ)");
+	} else {
+		view = conn->cur_kdata;	/* revealed by zctls.ko */
+	}
 	*buf = view + conn->cur_off;
 	n = conn->cur_len - conn->cur_off;
-	conn->cur_slot = -1;
+	conn->cur_slot = -1;	/* the caller now owes the release */
+	conn->cur_kslot = -1;
 	return (ssize_t)n;
 }
 
@@ -277,6 +346,13 @@ int zctls_release(struct zctls *conn, const void *buf)
 
 	if (conn == NULL || conn->kind != ZC_CONN)
 		return -1;
+	slot = zc_karena_slot_of(conn, buf);
+	if (slot >= 0) {
+		if (zc_karena_release(conn, (uint32_t)slot) < 0)
+			return zc_fail(conn, ZCTLS_E_INVALID, "zctls_release: "
+				       "%p is not borrowed", buf);
+		return 0;
+	}
 	slot = zc_arena_slot_of(&conn->arena, buf);
 	if (slot < 0 || conn->arena.state[slot] != ZC_SLOT_LENT)
 		return zc_fail(conn, ZCTLS_E_INVALID, "zctls_release: %p was "

@@ -25,6 +25,7 @@ static struct zctls *handle_new(enum zc_kind kind, struct zctls_config *cfg)
 	c->kind = kind;
 	c->fd = -1;
 	c->cur_slot = -1;
+	c->cur_kslot = -1;
 	c->arena.memfd = -1;
 	c->config = zc_config_ref(cfg);
 	c->engine = cfg->engine == ZCTLS_ENGINE_MBEDTLS ? &zc_engine_mbedtls :
@@ -201,6 +202,7 @@ void zctls_free(struct zctls *ctx)
 	}
 	if (ctx->parent == NULL && ctx->engine_ctx != NULL)
 		ctx->engine->ctx_free(ctx);
+	zc_karena_detach(ctx);
 	zc_arena_destroy(&ctx->arena);
 	traffic_free(&ctx->tx);
 	traffic_free(&ctx->rx);

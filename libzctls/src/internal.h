@@ -150,6 +150,16 @@ extern const struct zc_backend_ops zc_backend_ktls;
 int zc_backend_attach(struct zctls *c);
 int zc_backend_install(struct zctls *c);
 
+/* karena.c: zctls.ko's own receive arena (kernel backend only). */
+struct zc_karena;
+int zc_karena_attach(struct zctls *c, char *why, size_t why_len);
+void zc_karena_detach(struct zctls *c);
+int zc_karena_next(struct zctls *c, const uint8_t **data, size_t *len,
+		   uint8_t *type, uint32_t *slot);
+int zc_karena_release(struct zctls *c, uint32_t slot);
+int zc_karena_slot_of(struct zctls *c, const void *p);
+const uint8_t *zc_karena_view(struct zctls *c, size_t *len);
+
 /* Handshake engines. */
 struct zc_engine_ops {
 	const char *name;
@@ -236,9 +246,16 @@ struct zctls {
 	size_t tx_cap, tx_len, tx_off;
 	ssize_t tx_commit;
 
-	/* Revealed plaintext. */
+	/*
+	 * Revealed plaintext.  The current record is either an arena slot
+	 * (cur_slot >= 0; data in its private view) or a zctls.ko arena
+	 * slot (cur_kslot >= 0; cur_kdata in the kernel-revealed mapping).
+	 */
 	struct zc_arena arena;
+	struct zc_karena *karena;
 	int cur_slot;
+	long cur_kslot;
+	const uint8_t *cur_kdata;
 	size_t cur_off, cur_len;
 
 	int sent_close_notify;

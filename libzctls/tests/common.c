@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,4 +293,52 @@ int t_recv_all(struct zctls *c, void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+const uint8_t *t_user_view(struct zctls *c, size_t *len)
+{
+	const uint8_t *k = zc_karena_view(c, len);
+
+	if (k != NULL)
+		return k;
+	*len = (size_t)c->arena.nslots * c->arena.slot_size;
+	return c->arena.user;
+}
+
+static __thread sigjmp_buf scan_env;
+static __thread volatile int scanning;
+
+static void scan_fault(int sig)
+{
+	if (scanning)
+		siglongjmp(scan_env, 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void t_catch_faults(void)
+{
+	struct sigaction sa = { .sa_handler = scan_fault,
+				.sa_flags = SA_NODEFER };
+
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+int t_scan_readable(const void *base, size_t len, const void *pat,
+		    size_t patlen)
+{
+	const uint8_t *p = base;
+	volatile size_t off = 0;
+	int found = 0;
+
+	while (off < len) {
+		if (sigsetjmp(scan_env, 1) == 0) {
+			scanning = 1;
+			found |= memmem(p + off, 4096, pat, patlen) != NULL;
+		}
+		scanning = 0;
+		off += 4096;
+	}
+	return found;
 }

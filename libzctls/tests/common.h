@@ -48,6 +48,18 @@ int t_pair_open(struct t_pair *p, struct zctls_config *scfg,
 		struct zctls_config *ccfg, const char *servername);
 void t_pair_close(struct t_pair *p);
 
+/*
+ * The caller-visible receive memory of a connection: zctls.ko's arena
+ * mapping when attached, else the user view of the library's arena.
+ */
+const uint8_t *t_user_view(struct zctls *c, size_t *len);
+
+/* Search memory that may fault (closed slots): 1 if pat is in a readable
+ * page.  Needs t_catch_faults() first. */
+void t_catch_faults(void);
+int t_scan_readable(const void *base, size_t len, const void *pat,
+		    size_t patlen);
+
 int t_send_all(struct zctls *c, const void *buf, size_t len);
 int t_recv_all(struct zctls *c, void *buf, size_t len);
 

@@ -142,8 +142,16 @@ static void round_once(int version)
 		      zctls_error(p.client));
 		goto out;
 	}
-	atomic_store(&view_len, (size_t)WATCH_SLOTS * p.sconn->arena.slot_size);
-	atomic_store(&view, (const volatile uint64_t *)p.sconn->arena.user);
+	{
+		size_t len;
+		const uint8_t *v = t_user_view(p.sconn, &len);
+
+		/* zctls.ko's arena: watch it all; ours: the slots in use */
+		if (v == p.sconn->arena.user)
+			len = (size_t)WATCH_SLOTS * p.sconn->arena.slot_size;
+		atomic_store(&view_len, len);
+		atomic_store(&view, (const volatile uint64_t *)v);
+	}
 	for (i = 0; i < GENUINE; i++) {
 		CHECK(t_send_all(p.client, genuine, REC) == 0, "send");
 		n = zctls_recv_borrow(p.sconn, &b);
