@@ -330,7 +330,7 @@ int t_scan_readable(const void *base, size_t len, const void *pat,
 {
 	const uint8_t *p = base;
 	volatile size_t off = 0;
-	int found = 0;
+	volatile int found = 0;
 
 	while (off < len) {
 		if (sigsetjmp(scan_env, 1) == 0) {
