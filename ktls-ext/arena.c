@@ -343,6 +343,7 @@ static vm_fault_t zctls_arena_fault(struct vm_fault *vmf)
 	slot = pg / a->slot_pages;
 
 	down_read(&a->map_sem);
+	/* Pairs with the release in zctls_arena_slot_reveal(): contents first. */
 	if (smp_load_acquire(&a->state[slot]) == ZCTLS_SLOT_REVEALED)
 		ret = vmf_insert_pfn(vmf->vma, vmf->address & PAGE_MASK,
 				     page_to_pfn(a->pages[pg]));
@@ -433,10 +434,12 @@ static void zctls_arena_prefault(struct zctls_arena *a, u32 slot)
 	struct vm_area_struct *vma;
 	VMA_ITERATOR(vmi, mm, 0);
 
+
 	if (!mm)
 		return;
 	mmap_read_lock(mm);
 	down_read(&a->map_sem);
+	/* As in the fault handler. */
 	if (smp_load_acquire(&a->state[slot]) != ZCTLS_SLOT_REVEALED)
 		goto out_unlock;
 	for_each_vma(vmi, vma) {
@@ -532,6 +535,7 @@ void zctls_arena_slot_reveal(struct zctls_arena *a, u32 slot, u32 nrefs)
 	WARN_ON_ONCE(READ_ONCE(a->state[slot]) != ZCTLS_SLOT_DECRYPTING);
 	spin_lock_bh(&a->lock);
 	a->refs[slot] = max(nrefs, 1U);
+	/* Pairs with the acquire in the fault handler and pre-fault. */
 	smp_store_release(&a->state[slot], ZCTLS_SLOT_REVEALED);
 	spin_unlock_bh(&a->lock);
 	if (a->flags & ZCTLS_ARENA_PREFAULT)
@@ -625,6 +629,7 @@ void zctls_arena_drain(struct zctls_arena *a, struct zctls_arena_drained *st)
 
 	might_sleep();
 	mutex_lock(&a->drain_mutex);
+	/* Pairs with user space's store-release: entries before producer. */
 	prod = smp_load_acquire(&a->ring->producer);
 	cons = a->ring_cons;
 	n = prod - cons;
