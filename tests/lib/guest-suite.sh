@@ -49,11 +49,36 @@ run_script() {
 	esac
 }
 
+# A program whose source says "zctls-test: selftest-hooks" exercises
+# test-only hooks (kbuild ZCTLS_SELFTEST_HOOKS=y), absent from the
+# production module: it runs, alone, under that build.
+needs_hooks() {
+	grep -q 'zctls-test: selftest-hooks' "$top/tests/kselftest/$(basename "$1").c" 2> /dev/null
+}
+
+hooked=()
 for prog in "$top"/build/tests/ksft/*; do
 	[ -x "$prog" ] || continue
 	echo "$prog" | grep -Eq "$filter" || continue
+	if needs_hooks "$prog"; then
+		hooked+=("$prog")
+		continue
+	fi
 	run_ksft "$prog"
 done
+if [ ${#hooked[@]} -gt 0 ]; then
+	if [ -z "${ZCTLS_KO_HOOKS:-}" ]; then
+		for prog in "${hooked[@]}"; do
+			line SKIP "$(basename "$prog"): no module built with ZCTLS_SELFTEST_HOOKS"
+		done
+	elif rmmod zctls && insmod "$ZCTLS_KO_HOOKS"; then
+		for prog in "${hooked[@]}"; do run_ksft "$prog"; done
+		# Back to the production build; unloading checks the ledger.
+		rmmod zctls && insmod "$ZCTLS_KO" || line FAIL "hooks: could not restore the production module"
+	else
+		line FAIL "hooks: could not load $ZCTLS_KO_HOOKS"
+	fi
+fi
 for t in "$top"/tests/guest/*.sh; do
 	[ -x "$t" ] || continue
 	echo "$t" | grep -Eq "$filter" || continue

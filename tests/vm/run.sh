@@ -13,11 +13,12 @@
 #   --kbuild VAR=VAL      extra kbuild variable for the module build
 #   --timeout SECONDS     guest command timeout (default 1200)
 #   --out DIR             where to keep console.log, dmesg, output, status
+#   --env NAME=VALUE      export NAME to the guest command (repeatable)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
-series=${KERNEL:-6.1} module=1 params= kbuild=() timeout=1200 out=
+series=${KERNEL:-6.1} module=1 params= kbuild=() timeout=1200 out= envs=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel)	series=$2; shift 2 ;;
@@ -26,6 +27,7 @@ while [ $# -gt 0 ]; do
 	--kbuild)	kbuild+=("$2"); shift 2 ;;
 	--timeout)	timeout=$2; shift 2 ;;
 	--out)		out=$2; shift 2 ;;
+	--env)		envs+=("$2"); shift 2 ;;
 	--)		shift; break ;;
 	*)		echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -59,6 +61,9 @@ ZCTLS_CMD=$(q "$cmd")
 ZCTLS_GUEST_TIMEOUT=$timeout
 ZCTLS_KEEP_LOADED=${ZCTLS_KEEP_LOADED:-0}
 EOT
+for e in "${envs[@]}"; do
+	printf '%s=%q\n' "${e%%=*}" "${e#*=}" >> "$out/share/env"
+done
 
 start=$(date +%s.%N)
 timeout --kill-after=10 $((timeout + 120)) qemu-system-x86_64 \
@@ -88,7 +93,8 @@ hits=$(cat "$out/dmesg" "$out/console.log" 2>/dev/null | grep -E "$bad" | sort -
 [ -n "$hits" ] && fail "kernel reported a problem in dmesg:"$'\n'"$hits"
 [ $qrc = 124 ] || [ $qrc = 137 ] && fail "guest timed out after ${elapsed}s"
 [ -e "$out/status" ] || fail "guest died without a status (qemu rc $qrc); see console.log"
-[ -e "$out/infra" ] && fail "$(cat "$out/infra")"
 rc=$(cat "$out/status")
+[ "$rc" = 124 ] && fail "the guest command ran past its ${timeout}s timeout"
+[ -e "$out/infra" ] && fail "$(cat "$out/infra")"
 echo "zctls-vm: $kver: command exited $rc after ${elapsed}s (logs in $out)" >&2
 exit "$rc"
