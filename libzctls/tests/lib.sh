@@ -4,8 +4,9 @@
 : "${TMPDIR:=/tmp}"
 : "${ZCTLS_BUILD:?ZCTLS_BUILD must name the build directory}"
 BACKEND=${ZCTLS_TEST_BACKEND:-user}
-SERVER=$ZCTLS_BUILD/zctls-echo-server
-CLIENT=$ZCTLS_BUILD/zctls-client
+# $ZCTLS_WRAP (e.g. valgrind from "make valgrind") wraps the examples too
+SERVER="$ZCTLS_WRAP $ZCTLS_BUILD/zctls-echo-server"
+CLIENT="$ZCTLS_WRAP $ZCTLS_BUILD/zctls-client"
 FREEPORT=$ZCTLS_BUILD/tests/freeport
 
 WORK=$(mktemp -d "$TMPDIR/zctls-test.XXXXXX") || exit 1
@@ -89,7 +90,7 @@ feed() {
 start_server() {
 	rm -f "$WORK/port"
 	SLOG=$WORK/server.log
-	"$SERVER" --port 0 --port-file "$WORK/port" --cert "$WORK/srv.pem" \
+	$SERVER --port 0 --port-file "$WORK/port" --cert "$WORK/srv.pem" \
 		--key "$WORK/srv.key" --backend "$BACKEND" --max-conns 1 "$@" \
 		2> "$SLOG" &
 	SPID=$!
@@ -125,7 +126,7 @@ probe_backend() {
 	[ "$BACKEND" = user ] && return 0
 	[ "$BACKEND" = auto ] && return 0
 	start_server
-	echo x | timeout 10 "$CLIENT" 127.0.0.1 "$PORT" --ca "$WORK/ca.pem" \
+	echo x | timeout 10 $CLIENT 127.0.0.1 "$PORT" --ca "$WORK/ca.pem" \
 		--servername localhost --backend "$BACKEND" \
 		> /dev/null 2> "$WORK/probe.err"
 	stop_server

@@ -10,6 +10,7 @@
  * The client runs the user backend so the test can seal records itself.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -55,9 +56,19 @@ static int arena_has_mark(struct zctls *c)
 {
 	size_t len = (size_t)c->arena.nslots * c->arena.slot_size, vlen;
 	const uint8_t *view = t_user_view(c, &vlen);
+	unsigned i;
 
-	return memmem(c->arena.priv, len, MARK, 8) != NULL ||
-	       t_scan_readable(view, vlen, MARK, 8);
+	if (memmem(c->arena.priv, len, MARK, 8) != NULL)
+		return 1;
+	if (getenv("ZCTLS_NO_FAULT_SCAN") == NULL)
+		return t_scan_readable(view, vlen, MARK, 8);
+	/* Under valgrind: no deliberate faults; read only the lent slots. */
+	for (i = 0; view == c->arena.user && i < c->arena.nslots; i++)
+		if (c->arena.state[i] == ZC_SLOT_LENT &&
+		    memmem(view + (size_t)i * c->arena.slot_size,
+			   c->arena.slot_size, MARK, 8) != NULL)
+			return 1;
+	return 0;
 }
 
 static void one(const struct suite *s, size_t flip)

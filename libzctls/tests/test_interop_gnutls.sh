@@ -44,7 +44,7 @@ serv_case() {
 	rm -f "$WORK/cl.out"
 	size=$(stat -c %s "$WORK/a.txt")
 	feed "$WORK/a.txt" "$WORK/cl.out" "$size" |
-		timeout 30 "$CLIENT" 127.0.0.1 "$sport" --ca "$WORK/ca.pem" \
+		timeout 30 $CLIENT 127.0.0.1 "$sport" --ca "$WORK/ca.pem" \
 		--servername localhost --engine "$3" --backend "$BACKEND" \
 		> "$WORK/cl.out" 2> "$WORK/cl.err"
 	rc=$?

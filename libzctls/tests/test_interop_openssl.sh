@@ -49,7 +49,7 @@ s_server_case() {
 	PIDS="$PIDS $ss"
 	wait_listen "$sport" || { fail "s_server did not start"; cat "$WORK/ss.err" >&2; return; }
 	feed "$WORK/a.bin" "$WORK/cl.out" 70000 |
-		timeout 30 "$CLIENT" 127.0.0.1 "$sport" --ca "$WORK/ca.pem" \
+		timeout 30 $CLIENT 127.0.0.1 "$sport" --ca "$WORK/ca.pem" \
 		--servername localhost --engine "$3" --backend "$BACKEND" \
 		> "$WORK/cl.out" 2> "$WORK/cl.err"
 	rc=$?

@@ -672,6 +672,27 @@ TEST(mapping_outlives_fd_and_module_stays)
 	munmap(a.ring, a.c.ring_mmap_size);
 }
 
+/* Without the test hooks: an fd or a mapping alone pins the module. */
+TEST(module_unload_refused_while_arena_exists)
+{
+	struct arena a;
+
+	SETUP();
+	ASSERT_EQ(0, arena_map(&a, 1, 0));
+	munmap(a.ring, a.c.ring_mmap_size);
+	munmap(a.slots, a.c.slots_mmap_size);
+	EXPECT_EQ(-1, syscall(SYS_delete_module, "zctls", O_NONBLOCK));
+	EXPECT_TRUE(errno == EWOULDBLOCK || errno == EBUSY);
+	a.slots = mmap(NULL, a.c.slots_mmap_size, PROT_READ, MAP_SHARED, a.fd,
+		       ZCTLS_ARENA_OFF_SLOTS);
+	ASSERT_NE(MAP_FAILED, a.slots);
+	close(a.fd);
+	EXPECT_EQ(-1, syscall(SYS_delete_module, "zctls", O_NONBLOCK));
+	EXPECT_TRUE(errno == EWOULDBLOCK || errno == EBUSY);
+	EXPECT_EQ(-1, probe_byte(a.slots));
+	munmap(a.slots, a.c.slots_mmap_size);
+}
+
 TEST(munmap_during_delivery)
 {
 	struct arena a;
