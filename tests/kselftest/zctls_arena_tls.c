@@ -796,6 +796,58 @@ TEST_F(tls, process_exit_frees_everything)
 	EXPECT_EQ(before, now);
 }
 
+/*
+ * fork after mmap, and an mremap'ed copy: once the slot is released and
+ * the next receive has drained the ring, no mapping shows it any more.
+ */
+TEST_F(tls, fork_and_mremap_mappings_are_hidden)
+{
+	struct zctls_arena_completion comp[2];
+	int to_child[2], to_parent[2], status;
+	uint8_t *moved, *target, b;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, send_rec(self->sfd, &self->z, 12000));
+	ASSERT_EQ(1, arena_recv(self->rfd, comp, 2, 0));
+	ASSERT_EQ(0, check_comp(&self->a, &comp[0], 0, 12000, 0));
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int ok;
+
+		install_sigbus();
+		ok = !check_comp(&self->a, &comp[0], 0, 12000, 0);
+		if (write(to_parent[1], "r", 1) != 1 ||
+		    read(to_child[0], &c, 1) != 1)
+			_exit(3);
+		ok = ok && probe_copy(self->a.slots + comp[0].offset, &b, 1);
+		_exit(ok ? 0 : 1);
+	}
+	ASSERT_EQ(1, read(to_parent[0], &c, 1));
+
+	/* Move the parent's mapping, PTEs and all. */
+	target = mmap(NULL, self->a.c.slots_mmap_size, PROT_NONE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, target);
+	moved = mremap(self->a.slots, self->a.c.slots_mmap_size,
+		       self->a.c.slots_mmap_size, MREMAP_MAYMOVE | MREMAP_FIXED,
+		       target);
+	ASSERT_EQ(target, moved);
+	self->a.slots = moved;
+	EXPECT_EQ(0, check_comp(&self->a, &comp[0], 0, 12000, 0));
+
+	release(&self->a, comp[0].slot);
+	EXPECT_EQ(-EAGAIN, arena_recv(self->rfd, comp + 1, 1, MSG_DONTWAIT));
+	EXPECT_NE(0, probe_copy(self->a.slots + comp[0].offset, &b, 1));
+	ASSERT_EQ(1, write(to_child[1], "h", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
 /* ---- the racing observer, on real records ------------------------------------------ */
 
 /*
