@@ -225,6 +225,42 @@ out:
 	zctls_config_free(ccfg);
 }
 
+/*
+ * A NewSessionTicket reaching the client is consumed (no resumption);
+ * one reaching the server is a protocol violation.
+ */
+static void session_ticket(void)
+{
+	static const uint8_t nst[13] = { ZC_HS_NEW_SESSION_TICKET, 0, 0, 9,
+					 0, 0, 0, 60, 0, 0, 0, 1, 0 };
+	struct zctls_config *scfg = t_server_config(0, ZCTLS_TLS1_3, ZCTLS_TLS1_3);
+	struct zctls_config *ccfg = t_client_config(0, ZCTLS_TLS1_3, ZCTLS_TLS1_3);
+	uint8_t buf[8];
+	struct t_pair p;
+
+	zctls_config_set_backend(scfg, ZCTLS_BACKEND_USER);
+	zctls_config_set_backend(ccfg, ZCTLS_BACKEND_USER);
+	if (t_pair_open(&p, scfg, ccfg, "localhost") < 0) {
+		CHECK(0, "handshake");
+		goto out;
+	}
+	CHECK(p.sconn->backend->send_record(p.sconn, ZC_CT_HANDSHAKE, nst,
+					    sizeof(nst)) == 0, "send ticket");
+	CHECK(t_send_all(p.sconn, "data", 4) == 0, "send");
+	CHECK(t_recv_all(p.client, buf, 4) == 0 && memcmp(buf, "data", 4) == 0,
+	      "client after a ticket: %s", zctls_error(p.client));
+	CHECK(p.client->backend->send_record(p.client, ZC_CT_HANDSHAKE, nst,
+					     sizeof(nst)) == 0 &&
+	      zc_tx_flush(p.client) == 0, "client sends a ticket");
+	CHECK(zctls_recv(p.sconn, buf, sizeof(buf)) == -1 &&
+	      zctls_error_code(p.sconn) == ZCTLS_E_PROTOCOL,
+	      "server accepted a ticket: %s", zctls_error(p.sconn));
+out:
+	t_pair_close(&p);
+	zctls_config_free(scfg);
+	zctls_config_free(ccfg);
+}
+
 static void sendfile_case(void)
 {
 	struct zctls_config *scfg = t_server_config(0, ZCTLS_TLS1_2, ZCTLS_TLS1_3);
@@ -398,6 +434,7 @@ int main(void)
 	sni_callback(ZCTLS_ENGINE_OPENSSL);
 	sni_callback(ZCTLS_ENGINE_MBEDTLS);
 	key_update();
+	session_ticket();
 	sendfile_case();
 	nonblocking();
 	borrow_limit();

@@ -62,6 +62,31 @@ s_server_case() {
 	echo "$(date +%s) ok: $what: $(grep -o 'cipher=[^ ]* .*backend=[^ ]*' "$WORK/cl.err")" >&2
 }
 
+# s_client's interactive "K" / "k" send KeyUpdate with and without
+# update_requested; the echo after each must still arrive.  The pauses
+# keep each command in a read of its own (s_client matches them at the
+# start of a read).
+keyupdate_case() {
+	CASES=$((CASES + 1))
+	start_server
+	{ printf 'hello1\n'; sleep 1; printf 'K\n'; sleep 1; printf 'hello2\n'
+	  sleep 1; printf 'k\n'; sleep 1; printf 'hello3\n'
+	  i=0; until grep -aq '^hello3$' "$WORK/ku.all" || [ $i -ge 200 ]; do
+		sleep 0.05; i=$((i + 1)); done; } |
+		timeout 30 openssl s_client -connect "127.0.0.1:$PORT" -tls1_3 \
+		-no_ign_eof -CAfile "$WORK/ca.pem" -servername localhost \
+		> "$WORK/ku.all" 2> "$WORK/ku.err"
+	stop_server
+	grep -a '^hello[123]$' "$WORK/ku.all" > "$WORK/ku.out"
+	what="s_client KeyUpdate (requested, then not) -> echo-server"
+	printf 'hello1\nhello2\nhello3\n' | cmp -s - "$WORK/ku.out" ||
+		{ fail "$what: echo after KeyUpdate missing"; cat "$SLOG" "$WORK/ku.err" >&2; return; }
+	[ "$(grep -c KEYUPDATE "$WORK/ku.err")" -eq 2 ] || fail "$what: s_client sent no KeyUpdate"
+	grep -q "closed cleanly" "$SLOG" || fail "$what: no clean close"
+	echo "ok: $what" >&2
+}
+
+keyupdate_case
 for s in $SUITES13; do s_client_case 1.3 "$s" openssl; done
 for c in $CIPHERS12; do s_client_case 1.2 "$c" openssl; done
 for c in $CIPHERS12; do s_client_case 1.2 "$c" mbedtls; done
