@@ -4,6 +4,7 @@
 # same lines to $ZCTLS_RESULTS if set, exit 1 if any test failed.
 # Binaries are run under $ZCTLS_WRAP (e.g. valgrind) when it is set.
 # Each test is bounded by $ZCTLS_TEST_TIMEOUT seconds (default 300).
+# $ZCTLS_RESULTS should be an absolute path (make -C changes directory).
 
 : "${TMPDIR:=/tmp}"
 export TMPDIR
@@ -35,9 +36,9 @@ for t in "$@"; do
 	*)
 		report "FAIL: $name"
 		failed=1
-		echo "---- $name (exit $rc), last lines of its log:" >&2
-		tail -n 25 "$log" >&2
-		echo "----" >&2 ;;
+		# diagnostics go to stderr, marked so they never read as results
+		echo "# $name exited $rc; last lines of its output:" >&2
+		tail -n 25 "$log" | sed 's/^/#   /' >&2 ;;
 	esac
 done
 rm -rf "$logdir"
