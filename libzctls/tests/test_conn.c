@@ -104,6 +104,10 @@ static void bulk(int engine, int version)
 	if (t_backend() == ZCTLS_BACKEND_USER)
 		CHECK(strcmp(zctls_conn_backend(p.sconn), "user") == 0 &&
 		      zctls_conn_hides_unauthenticated(p.sconn) == 1, "user backend");
+	if (t_backend() == ZCTLS_BACKEND_KERNEL && access("/dev/zctls", F_OK) == 0)
+		CHECK(strstr(zctls_conn_backend_reason(p.sconn), "zero-copy"),
+		      "zctls.ko arena present but not used: %s",
+		      zctls_conn_backend_reason(p.sconn));
 	if (t_backend() == ZCTLS_BACKEND_KTLS)
 		CHECK(zctls_conn_hides_unauthenticated(p.sconn) == 0 &&
 		      strstr(zctls_conn_backend_reason(p.sconn), "WARNING"),
