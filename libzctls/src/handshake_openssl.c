@@ -406,12 +406,17 @@ static int derive(struct zctls *c, struct ossl_hs *hs, enum zc_cipher ci,
 	if (c->version == ZCTLS_TLS1_3) {
 		if (hs->csecret_len == 0 || hs->ssecret_len == 0)
 			return -1;
-		rc = zc_keys_tls13(&c->tx, ci, md, c->is_server ? hs->ssecret :
-				   hs->csecret, hs->csecret_len);
-		if (rc == 0)
-			rc = zc_keys_tls13(&c->rx, ci, md, c->is_server ?
-					   hs->csecret : hs->ssecret,
+		if (c->is_server)
+			rc = zc_keys_tls13(&c->tx, ci, md, hs->ssecret,
+					   hs->ssecret_len) ||
+			     zc_keys_tls13(&c->rx, ci, md, hs->csecret,
+					   hs->csecret_len);
+		else
+			rc = zc_keys_tls13(&c->tx, ci, md, hs->csecret,
+					   hs->csecret_len) ||
+			     zc_keys_tls13(&c->rx, ci, md, hs->ssecret,
 					   hs->ssecret_len);
+		rc = rc ? -1 : 0;
 		c->tx.seq = hs->tx_after;
 		c->rx.seq = hs->rx_after;
 		return rc;
