@@ -213,6 +213,8 @@ static int fetch(struct zctls *c, struct zc_karena *k)
 			return ZCTLS_WANT_POLLIN;
 		if (errno == EBADMSG)
 			return ZC_REC_BADMAC;
+		if (errno == EMSGSIZE)
+			return ZC_REC_PROTO;	/* record too long */
 		if (errno == ENOBUFS)
 			return zc_fail(c, ZCTLS_E_INVALID, "all receive slots "
 				       "are borrowed; zctls_release some");
