@@ -64,12 +64,14 @@ int zctls_handshake(struct zctls *conn)
 	return zc_handshake_done(conn);
 }
 
+/* Every verb starts here: a failed connection keeps its first error. */
 static int ready(struct zctls *c)
 {
 	int rc;
 
 	if (check_conn(c) < 0)
 		return -1;
+	zc_clear_error(c);
 	if (c->state != ZC_ST_OPEN && (rc = zctls_handshake(c)) != 0)
 		return rc;
 	return 0;
