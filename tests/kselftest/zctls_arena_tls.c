@@ -848,6 +848,45 @@ TEST_F(tls, fork_and_mremap_mappings_are_hidden)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
+/*
+ * TLS 1.3 KeyUpdate: delivered as a handshake record, then EKEYEXPIRED
+ * until new TLS_RX keys are set; records under the new keys follow.
+ */
+TEST_F(tls, key_update_stops_until_rekey)
+{
+	static const uint8_t key_update[] = { 24, 0, 0, 1, 0 };
+	struct zctls_arena_completion comp[4];
+	static uint8_t rec[REC_BUF];
+	uint8_t info[128], b;
+	struct sealer z2;
+	size_t ilen;
+	int n;
+
+	if (self->z.s->version != TLS_1_3_VERSION)
+		SKIP(return, "KeyUpdate is TLS 1.3");
+	ASSERT_EQ(0, send_rec(self->sfd, &self->z, 3000));
+	n = seal(&self->z, 22, key_update, sizeof(key_update), rec);
+	ASSERT_EQ(0, send_all(self->sfd, rec, n));
+	sealer_init(&z2, self->z.s, 42);
+	ASSERT_EQ(0, send_rec(self->sfd, &z2, 5000));
+
+	for (n = 0; n < 2; )
+		n += arena_recv(self->rfd, comp + n, 4 - n, 0);
+	EXPECT_EQ(2, n);
+	EXPECT_EQ(0, check_comp(&self->a, &comp[0], 0, 3000, 0));
+	EXPECT_EQ(22, comp[1].record_type);
+	EXPECT_EQ(sizeof(key_update), comp[1].length);
+	EXPECT_EQ(0, probe_copy(self->a.slots + comp[1].offset, &b, 1));
+	EXPECT_EQ(24, b);
+	EXPECT_EQ(-EKEYEXPIRED, arena_recv(self->rfd, comp, 4, MSG_DONTWAIT));
+
+	ilen = sealer_crypto_info(&z2, info);
+	ASSERT_EQ(0, setsockopt(self->rfd, SOL_TLS, TLS_RX, info, ilen));
+	ASSERT_EQ(1, arena_recv(self->rfd, comp + 2, 2, 0));
+	EXPECT_EQ(0, check_comp(&self->a, &comp[2], 0, 5000, 0));
+	sealer_free(&z2);
+}
+
 /* ---- the racing observer, on real records ------------------------------------------ */
 
 /*
