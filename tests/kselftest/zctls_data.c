@@ -643,6 +643,98 @@ TEST_F(data, getsockopt_returns_keys_as_set)
 }
 
 /*
+ * TLS 1.3 KeyUpdate from an independent peer: the KeyUpdate is delivered
+ * with its cmsg, then receiving fails with EKEYEXPIRED and poll reports
+ * nothing until new RX keys are set; the record behind it then decrypts.
+ */
+TEST_F(data, keyupdate_blocks_rx_until_new_keys)
+{
+	uint8_t rec[1024], data[64], buf[128], ku[5] = { 24, 0, 0, 1, 0 };
+	char cbuf[CMSG_SPACE(1)];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct pollfd pfd = { .fd = self->ktls, .events = POLLIN };
+	long ok = zt_stat("TlsRxRekeyOk"), got = zt_stat("TlsRxRekeyReceived");
+	struct keys next;
+	int n;
+
+	if (variant->version != TLS_1_3_VERSION)
+		SKIP(return, "TLS 1.3 only");
+	fill(data, sizeof(data), 11);
+	keys_init(&next, variant->version, variant->cipher);
+	n = seal(&self->to_k, T_HANDSHAKE, ku, sizeof(ku), 0, rec);
+	n += seal(&next, T_DATA, data, sizeof(data), 0, rec + n);
+	ASSERT_EQ(send_all(self->user, rec, n), 0);
+
+	ASSERT_EQ(recvmsg(self->ktls, &msg, 0), (int)sizeof(ku));
+	EXPECT_EQ(memcmp(buf, ku, sizeof(ku)), 0);
+	EXPECT_EQ(zt_stat("TlsRxRekeyReceived"), got + 1);
+	EXPECT_EQ(recv(self->ktls, buf, sizeof(buf), 0), -1);
+	EXPECT_EQ(errno, EKEYEXPIRED);
+	EXPECT_EQ(recv(self->ktls, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	EXPECT_EQ(errno, EKEYEXPIRED);
+	EXPECT_EQ(poll(&pfd, 1, 50), 0);
+
+	ASSERT_EQ(setsockopt(self->ktls, SOL_TLS, TLS_RX, next.info,
+			     next.info_len), 0);
+	EXPECT_EQ(zt_stat("TlsRxRekeyOk"), ok + 1);
+	EXPECT_EQ(poll(&pfd, 1, 1000), 1);
+	memset(buf, CANARY, sizeof(buf));
+	EXPECT_EQ(k_read(self, variant, buf, sizeof(buf), 0), (int)sizeof(data));
+	EXPECT_EQ(memcmp(buf, data, sizeof(data)), 0);
+}
+
+/* TLS 1.3 TX rekey: records after it open only with the new keys. */
+TEST_F(data, tx_rekey_switches_keys_between_records)
+{
+	uint8_t rec[1024], out[1024], a[40], b[50];
+	struct keys next;
+	uint8_t type;
+
+	if (variant->version != TLS_1_3_VERSION)
+		SKIP(return, "TLS 1.3 only");
+	fill(a, sizeof(a), 12);
+	fill(b, sizeof(b), 13);
+	keys_init(&next, variant->version, variant->cipher);
+	ASSERT_EQ(send(self->ktls, a, sizeof(a), MSG_MORE), (int)sizeof(a));
+	/* The open record belongs to the old keys and is sent first. */
+	ASSERT_EQ(setsockopt(self->ktls, SOL_TLS, TLS_TX, next.info,
+			     next.info_len), 0);
+	ASSERT_EQ(send_all(self->ktls, b, sizeof(b)), 0);
+	ASSERT_GT(read_record(self->user, rec), 0);
+	ASSERT_EQ(open_rec(&self->from_k, rec, &type, out), (int)sizeof(a));
+	EXPECT_EQ(memcmp(out, a, sizeof(a)), 0);
+	ASSERT_GT(read_record(self->user, rec), 0);
+	ASSERT_EQ(open_rec(&next, rec, &type, out), (int)sizeof(b));
+	EXPECT_EQ(memcmp(out, b, sizeof(b)), 0);
+}
+
+/*
+ * Close a socket holding something in every queue: an open TX record, a
+ * decrypted record (peeked), a framed record, and a partial one. The
+ * ledger check at the end proves it all was freed.
+ */
+TEST_F(data, close_with_every_queue_busy)
+{
+	uint8_t rec[4096], data[300], buf[16];
+	int n;
+
+	fill(data, sizeof(data), 14);
+	ASSERT_EQ(send(self->ktls, data, sizeof(data), MSG_MORE),
+		  (int)sizeof(data));
+	n = seal(&self->to_k, T_DATA, data, sizeof(data), 0, rec);
+	n += seal(&self->to_k, T_DATA, data, sizeof(data), 0, rec + n);
+	n += seal(&self->to_k, T_DATA, data, sizeof(data), 0, rec + n);
+	ASSERT_EQ(send_all(self->user, rec, n - 10), 0);
+	usleep(20000);
+	EXPECT_EQ(recv(self->ktls, buf, sizeof(buf), MSG_PEEK), (int)sizeof(buf));
+	EXPECT_EQ(close(self->ktls), 0);
+	self->ktls = -1;
+}
+
+/*
  * Must run last: fixtures run in the order they are defined, and every
  * socket above is closed by now.
  */
