@@ -5,7 +5,8 @@
 #   make demo    the main job: TLS through zctls.ko in a guest (sets up first)
 #   make check   every test: host tests, then the guest suite on 6.1 and 6.12
 #
-# Other targets: deps, module, tests, lib, conformance, guest-test, bench, clean.
+# Other targets: deps, module, tests, lib, conformance, fuzz, guest-test, bench,
+# clean.
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
@@ -22,7 +23,7 @@ KSFT_BINS := $(patsubst tests/kselftest/%.c,$(B)/tests/ksft/%,$(KSFT_SRCS))
 KERNELS := 6.1 6.12
 
 .PHONY: all deps module lib tests demo check check-host check-guest \
-	conformance guest-test bench clean FORCE
+	conformance guest-test bench fuzz clean FORCE
 
 all: module lib tests
 
@@ -51,7 +52,7 @@ $(B)/tests/ksft/%: tests/kselftest/%.c $(wildcard tests/kselftest/*.h) $(HARNESS
 	@echo "  KSFT    $*"
 	@$(CC) $(KSFT_CFLAGS) -o $@ $< $(KSFT_LIBS)
 
-tests: deps $(KSFT_BINS)
+tests: deps $(KSFT_BINS) $(B)/tests/fuzz/rx_fuzz
 	@$(MAKE) --no-print-directory -C tests/conformance
 
 demo: deps module lib tests
@@ -86,6 +87,22 @@ guest-test: deps module tests
 
 conformance: deps module tests
 	tests/conformance/run.sh
+
+# Fault injection: damaged records into the receive path (tests/fuzz/).
+# `make check` runs a bounded, fixed-seed subset; this runs many more.
+$(B)/tests/fuzz/rx_fuzz: tests/fuzz/rx_fuzz.c tests/lib/tlsrec.h tests/kselftest/zctls_test.h ktls-ext/include/uapi/linux/zctls.h | deps
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    rx_fuzz"
+	@$(CC) -O2 -g -Wall -Wextra -Werror -I$(TOP)/ktls-ext/include -o $@ $< -lcrypto -lpthread
+
+FUZZ_ITERATIONS ?= 3000
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: deps module $(B)/tests/fuzz/rx_fuzz
+	@rc=0; for s in $(KERNELS); do \
+		echo "== rx_fuzz on $$s: $(FUZZ_ITERATIONS) iterations, seed $(FUZZ_SEED)"; \
+		tests/vm/run.sh --kernel $$s --timeout 3000 -- \
+			"$(B)/tests/fuzz/rx_fuzz -i $(FUZZ_ITERATIONS) -s $(FUZZ_SEED)" || rc=1; \
+	done; exit $$rc
 
 # Benchmarks: ratios of receive paths in the guest (see bench/README.md).
 $(B)/bench/rx_paths: bench/rx_paths.c tests/lib/tlsrec.h tests/kselftest/zctls_test.h ktls-ext/include/uapi/linux/zctls.h | deps
