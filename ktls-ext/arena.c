@@ -316,6 +316,11 @@ struct zctls_arena *zctls_arena_get_fd(int fd)
 	return file->private_data;
 }
 
+void zctls_arena_get(struct zctls_arena *a)
+{
+	get_file(a->file);
+}
+
 void zctls_arena_put(struct zctls_arena *a)
 {
 	fput(a->file);

@@ -40,6 +40,7 @@ void zctls_arena_exit(void);
  * return an ERR_PTR (-EBADF, -EINVAL if the fd is not an arena).
  */
 struct zctls_arena *zctls_arena_get_fd(int fd);
+void zctls_arena_get(struct zctls_arena *a);	/* another reference */
 void zctls_arena_put(struct zctls_arena *a);
 
 u32 zctls_arena_slot_size(const struct zctls_arena *a);

@@ -331,12 +331,18 @@ static int zctls_arena_recv_locked(struct sock *sk, struct zctls_sock *ctx,
 		return -EINVAL;
 	r->sk = sk;
 	r->rx = ctx->rx;
+	/*
+	 * Waiting for a record drops the socket lock, and ZCTLS_RX_ARENA may
+	 * swap the arena meanwhile: this call keeps using its own reference.
+	 */
 	r->a = ctx->arena;
+	zctls_arena_get(r->a);
 	r->threshold = ctx->arena_threshold;
 
 	zctls_arena_drain(r->a, &r->drained);
 	err = zctls_arena_rcv_loop(r, timeo);
 	zctls_arena_pack_close(r);
+	zctls_arena_put(r->a);
 
 	zctls_stat_add(sk, ZCTLS_STAT_ARENA_HIDDEN, r->drained.hidden);
 	zctls_stat_add(sk, ZCTLS_STAT_ARENA_BATCH_HIDES, r->drained.batches);

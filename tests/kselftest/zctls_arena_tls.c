@@ -887,6 +887,45 @@ TEST_F(tls, key_update_stops_until_rekey)
 	sealer_free(&z2);
 }
 
+struct blocked_recv {
+	int fd, ret;
+	struct zctls_arena_completion comp[2];
+};
+
+static void *recv_blocking(void *arg)
+{
+	struct blocked_recv *b = arg;
+
+	b->ret = arena_recv(b->fd, b->comp, 2, 0);
+	return NULL;
+}
+
+/*
+ * The arena is swapped, and the old one closed and unmapped, while a
+ * receive sleeps: that receive finishes on the arena it started with.
+ */
+TEST_F(tls, arena_swapped_during_blocking_receive)
+{
+	struct blocked_recv b = { .fd = self->rfd };
+	struct zctls_arena_completion comp[2];
+	struct arena other;
+	pthread_t t;
+
+	ASSERT_EQ(0, arena_open(&other, 4, 0));
+	ASSERT_EQ(0, pthread_create(&t, NULL, recv_blocking, &b));
+	usleep(200000);
+	ASSERT_EQ(0, attach_arena(self->rfd, &other, 0));
+	arena_close(&self->a);
+	self->a = other;
+	ASSERT_EQ(0, send_rec(self->sfd, &self->z, 7000));
+	pthread_join(t, NULL);
+	EXPECT_EQ(1, b.ret);
+	/* The next record lands in the new arena. */
+	ASSERT_EQ(0, send_rec(self->sfd, &self->z, 7000));
+	ASSERT_EQ(1, arena_recv(self->rfd, comp, 2, 0));
+	EXPECT_EQ(0, check_comp(&self->a, &comp[0], 1, 7000, 0));
+}
+
 /* ---- the racing observer, on real records ------------------------------------------ */
 
 /*
