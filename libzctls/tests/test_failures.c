@@ -175,6 +175,41 @@ out:
 	zctls_config_free(ccfg);
 }
 
+static int refuse_all(const char *name, void *arg)
+{
+	(void)name, (void)arg;
+	return -1;
+}
+
+/* Negotiation refusals: no common ALPN protocol; SNI callback says no. */
+static void refusals(int engine)
+{
+	int v = engine == ZCTLS_ENGINE_MBEDTLS ? ZCTLS_TLS1_2 : ZCTLS_TLS1_3;
+	struct zctls_config *scfg = t_server_config(engine, ZCTLS_TLS1_2, v);
+	struct zctls_config *ccfg = t_client_config(engine, ZCTLS_TLS1_2, v);
+	char what[96];
+	struct t_pair p;
+
+	zctls_config_set_alpn(scfg, "h2");
+	zctls_config_set_alpn(ccfg, "imap");
+	snprintf(what, sizeof(what), "%s: no common ALPN", ename(engine));
+	CHECK(t_pair_open(&p, scfg, ccfg, "localhost") < 0, "%s: accepted", what);
+	expect_err(p.sconn, ZCTLS_E_HANDSHAKE, NULL, what);
+	expect_err(p.client, ZCTLS_E_HANDSHAKE, NULL, what);
+	t_pair_close(&p);
+
+	zctls_config_set_alpn(scfg, NULL);
+	zctls_config_set_alpn(ccfg, NULL);
+	zctls_config_set_sni_cb(scfg, refuse_all, NULL);
+	snprintf(what, sizeof(what), "%s: SNI callback refuses", ename(engine));
+	CHECK(t_pair_open(&p, scfg, ccfg, "localhost") < 0, "%s: accepted", what);
+	expect_err(p.sconn, ZCTLS_E_HANDSHAKE, NULL, what);
+	expect_err(p.client, ZCTLS_E_HANDSHAKE, NULL, what);
+	t_pair_close(&p);
+	zctls_config_free(scfg);
+	zctls_config_free(ccfg);
+}
+
 static void config_errors(void)
 {
 	struct zctls_config *cfg = zctls_config_new();
@@ -210,6 +245,7 @@ int main(void)
 		version_mismatch(ZCTLS_ENGINE_MBEDTLS, e);
 		handshake_failures(e);
 		after_handshake(e);
+		refusals(e);
 	}
 	config_errors();
 	return t_done();
