@@ -111,8 +111,10 @@
  * released twice is ignored and counted) whenever it needs slots and
  * before every ZCTLS_ARENA_RECV, hides the released slots in one batch
  * (one unmap per contiguous run, one TLB flush per mapping and run), and
- * then advances consumer with a store-release. A slot number must not be
- * touched again after it is released.
+ * then advances consumer with a store-release. A slot is released once
+ * per completion that names it (several do when small records share it,
+ * ZCTLS_COMP_PACKED) and is hidden at the last release. A slot must not be
+ * touched again after its last release.
  *
  * Exhaustion is back-pressure, never loss: when no slot is free records
  * stay in the TCP receive queue; ZCTLS_ARENA_RECV returns what it has, or
