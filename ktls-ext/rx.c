@@ -222,15 +222,19 @@ out_free_src:
 	return err;
 }
 
+/* Wipe the plaintext (type byte and padding included) and free. */
 static void zctls_rec_free(struct zctls_rec *rec)
 {
+	u32 left = rec->cap;
 	int i;
 
 	for (i = 0; i < rec->npages; i++) {
+		u32 n = min_t(u32, left, PAGE_SIZE);
+
 		/* A page still in a pipe belongs to its reader now. */
 		if (page_ref_count(rec->pages[i]) == 1)
-			memzero_explicit(page_address(rec->pages[i]),
-					 PAGE_SIZE);
+			memzero_explicit(page_address(rec->pages[i]), n);
+		left -= n;
 		put_page(rec->pages[i]);
 	}
 	kfree(rec);
@@ -248,6 +252,7 @@ static struct zctls_rec *zctls_rec_alloc(unsigned int cap)
 	if (!rec)
 		return NULL;
 	zctls_ledger_get();
+	rec->cap = cap;
 	for (; rec->npages < npages; rec->npages++) {
 		rec->pages[rec->npages] = alloc_page(GFP_KERNEL);
 		if (!rec->pages[rec->npages]) {

@@ -8,8 +8,8 @@
  *    once TCP has accepted every byte of the previous one;
  *  - want_close means the open record is complete and is sealed as soon as
  *    ct drains, by the next sender or by tx->work on write_space;
- *  - plaintext never outlives its record: the open record is wiped when
- *    sealed and when the socket closes.
+ *  - plaintext lives only in tx->plain, which no one else sees and which
+ *    is wiped when the socket closes.
  */
 #include <linux/bvec.h>
 #include <linux/slab.h>
@@ -99,7 +99,10 @@ static int zctls_tx_seal(struct sock *sk, struct zctls_tx *tx)
 	aead_request_set_ad(c->req, aad_len);
 	err = crypto_wait_req(crypto_aead_encrypt(c->req), &wait);
 
-	memzero_explicit(tx->plain, plen);
+	/*
+	 * The open record buffer is reused, never shared, and wiped when the
+	 * socket closes (kfree_sensitive), so it is not wiped per record.
+	 */
 	tx->plain_len = 0;
 	tx->want_close = false;
 	if (err)

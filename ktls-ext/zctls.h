@@ -85,6 +85,7 @@ struct zctls_rec {
 	struct list_head list;
 	u32 len;			/* plaintext bytes */
 	u32 off;			/* bytes already consumed */
+	u32 cap;			/* bytes the pages may hold plaintext in */
 	u8 type;			/* content type */
 	u8 npages;
 	struct page *pages[];
