@@ -85,12 +85,16 @@ static void raw_client(int engine, const void *bytes, size_t len,
 	int cfd, sfd;
 
 	t_tcp_pair(&cfd, &sfd);
-	CHECK(write(cfd, bytes, len) == (ssize_t)len, "write");
-	shutdown(cfd, SHUT_WR);
+	/*
+	 * Accept first: a kernel backend attaches its ULP at accept, and the
+	 * kernel (like kTLS) refuses a socket whose peer has already closed.
+	 */
 	if (zctls_accept_socket(server, &conn, sfd) < 0 &&
 	    zctls_error_code(conn) == ZCTLS_E_BACKEND)
 		t_skip("backend %s unavailable: %s", t_backend_name(),
 		       zctls_error(conn));
+	CHECK(write(cfd, bytes, len) == (ssize_t)len, "write");
+	shutdown(cfd, SHUT_WR);
 	snprintf(w, sizeof(w), "%s server, %s", ename(engine), what);
 	CHECK(zctls_handshake(conn) == -1, "%s: handshake succeeded", w);
 	expect_err(conn, ZCTLS_E_HANDSHAKE, needle, w);
@@ -113,13 +117,14 @@ static void raw_server(int engine, const void *bytes, size_t len,
 	int cfd, sfd;
 
 	t_tcp_pair(&cfd, &sfd);
-	if (len)
-		CHECK(write(sfd, bytes, len) == (ssize_t)len, "write");
-	shutdown(sfd, SHUT_WR);
+	/* Connect first, as in raw_client(). */
 	if (zctls_connect_socket(client, cfd, "localhost") < 0 &&
 	    zctls_error_code(client) == ZCTLS_E_BACKEND)
 		t_skip("backend %s unavailable: %s", t_backend_name(),
 		       zctls_error(client));
+	if (len)
+		CHECK(write(sfd, bytes, len) == (ssize_t)len, "write");
+	shutdown(sfd, SHUT_WR);
 	snprintf(w, sizeof(w), "%s client, %s", ename(engine), what);
 	CHECK(zctls_handshake(client) == -1, "%s: handshake succeeded", w);
 	expect_err(client, ZCTLS_E_HANDSHAKE, needle, w);

@@ -79,10 +79,33 @@ if [ ${#hooked[@]} -gt 0 ]; then
 		line FAIL "hooks: could not load $ZCTLS_KO_HOOKS"
 	fi
 fi
+# A *.suite.sh script runs many tests and prints their PASS:/FAIL:/SKIP:
+# lines itself; they are counted one by one, under the script's name.
+run_suite_script() {
+	local t=$1 name rc
+	name=$(basename "$t" .suite.sh)
+	"$t" > out.$name 2>&1
+	rc=$?
+	grep -E '^(PASS|FAIL|SKIP): ' out.$name |
+		sed -E "s|^(PASS\|FAIL\|SKIP): |\1: $pfx$name/|" > lines.$name
+	cat lines.$name
+	if grep -q '^FAIL: ' lines.$name; then
+		failed=1
+		grep -E '^#' out.$name | tail -n 40
+	elif [ $rc != 0 ]; then
+		sed 's/^/    /' out.$name | tail -n 20
+		line FAIL "$name: exited $rc without a failing test"
+	fi
+	return 0
+}
+
 for t in "$top"/tests/guest/*.sh; do
 	[ -x "$t" ] || continue
 	echo "$t" | grep -Eq "$filter" || continue
-	run_script "$t"
+	case $t in
+	*.suite.sh)	run_suite_script "$t" ;;
+	*)		run_script "$t" ;;
+	esac
 done
 if [ -x "$top/tests/conformance/guest-run.sh" ] && echo conformance | grep -Eq "$filter"; then
 	"$top/tests/conformance/guest-run.sh" zctls > out.conformance 2>&1
