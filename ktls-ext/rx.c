@@ -364,6 +364,15 @@ int zctls_rx_wait(struct sock *sk, struct zctls_rx *rx, long *timeo)
 	}
 }
 
+/* A record after @pos is decrypted already, or framed and waiting. */
+static bool zctls_rx_has_record(const struct zctls_rx *rx,
+				const struct zctls_rec *pos)
+{
+	const struct list_head *next = pos ? pos->list.next : rx->plain.next;
+
+	return next != &rx->plain || (!rx->err && rx->framed);
+}
+
 /*
  * The verified record after @pos (the oldest when @pos is NULL), decrypting
  * the next framed one if the queue has no more. Returns 1 with *out set,
@@ -451,6 +460,14 @@ static int zctls_recv_locked(struct sock *sk, struct zctls_rx *rx,
 	int err = 0;
 
 	while (copied < len) {
+		/*
+		 * With enough copied, go on only through records that are
+		 * already here: an error (a framing error from sk_err, or a
+		 * sticky rx->err) must not be consumed by a call that returns
+		 * data, or it would be lost. The next call reports it.
+		 */
+		if (copied >= target && !zctls_rx_has_record(rx, pos))
+			break;
 		err = zctls_rx_get(sk, rx, pos, copied >= target ?
 				   &nowait : &timeo, &rec);
 		if (err <= 0)

@@ -62,12 +62,19 @@ static const uint16_t ciphers[] = {
 static uint64_t rng;
 static int verbose;
 
+/* xorshift64: deterministic for a seed, independent of thread timing. */
+static uint32_t rnd_from(uint64_t *state, uint32_t n)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return n ? (uint32_t)(*state % n) : 0;
+}
+
+/* The main thread's stream; the sender has its own (struct wire). */
 static uint32_t rnd(uint32_t n)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return n ? (uint32_t)(rng % n) : 0;
+	return rnd_from(&rng, n);
 }
 
 /* What the receiver must see: the genuine records before the damage. */
@@ -84,6 +91,7 @@ struct wire {
 	uint8_t *buf;
 	size_t len;
 	int fd;
+	uint64_t rng;		/* the sender's own, for segment sizes */
 };
 
 static void *sender(void *arg)
@@ -93,7 +101,7 @@ static void *sender(void *arg)
 	ssize_t n;
 
 	while (off < w->len) {
-		chunk = 1 + rnd(rnd(4) ? 2048 : 16);
+		chunk = 1 + rnd_from(&w->rng, rnd_from(&w->rng, 4) ? 2048 : 16);
 		if (chunk > w->len - off)
 			chunk = w->len - off;
 		n = send(w->fd, w->buf + off, chunk, MSG_NOSIGNAL);
@@ -133,8 +141,10 @@ static void build(struct tr_keys *k, struct wire *w, struct expect *e,
 		for (size_t j = 0; j < len; j++)
 			plain[j] = (uint8_t)rnd(256);
 		n = tr_seal(k, type, plain, len, rec);
-		if (n < 0)
+		if (n < 0) {
+			fprintf(stderr, "rx_fuzz: sealing %zu bytes failed\n", len);
 			abort();
+		}
 		if (!bad && !e->damaged && !e->truncated) {
 			e->type[e->n] = type;
 			e->len[e->n] = len;
@@ -258,7 +268,7 @@ static int receive(int fd, enum mode m, struct arena *a, uint8_t *buf,
 	}
 	if (m == MODE_PEEK) {
 		/* A peek must show exactly what the next read returns. */
-		static uint8_t peeked[TR_MAX_PLAIN];
+		static uint8_t peeked[4 * TR_MAX_PLAIN];
 		ssize_t pn = recvmsg(fd, &msg, MSG_PEEK | flags);
 
 		if (pn < 0)
@@ -266,8 +276,15 @@ static int receive(int fd, enum mode m, struct arena *a, uint8_t *buf,
 		memcpy(peeked, buf, pn);
 		msg.msg_controllen = sizeof(cbuf);
 		n = recvmsg(fd, &msg, flags);
-		if (n >= 0 && memcmp(peeked, buf, n < pn ? n : pn))
+		if (n >= 0 && memcmp(peeked, buf, n < pn ? n : pn)) {
+			size_t d = 0;
+
+			while (peeked[d] == buf[d])
+				d++;
+			fprintf(stderr, "rx_fuzz: peek %zd bytes, read %zd, first difference at %zu (buffer %zu)\n",
+				pn, n, d, max);
 			return -EPROTO;		/* peek lied */
+		}
 	} else {
 		n = recvmsg(fd, &msg, flags);
 	}
@@ -442,6 +459,7 @@ static int iteration(int it)
 			tr_suite_of(cipher)->name, mode_name[m], dmg_name[dmg],
 			e.n, w.len);
 	w.fd = sfd;
+	w.rng = rng ^ 0x5851f42d4c957f2dULL;
 	if (pthread_create(&th, NULL, sender, &w))
 		goto out_free;
 	rc = consume(rfd, m, &a, &e, it);

@@ -205,7 +205,8 @@ static inline int tr_aead(struct tr_keys *k, bool enc, const uint8_t *nonce,
 	     EVP_CipherInit_ex(c, NULL, NULL, k->key, nonce, enc) &&
 	     (!k->s->ccm || EVP_CipherUpdate(c, NULL, &n, NULL, (int)len)) &&
 	     EVP_CipherUpdate(c, NULL, &n, aad, (int)aad_len) &&
-	     (len == 0 || EVP_CipherUpdate(c, out, &n, in, (int)len));
+	     /* Even for no data: CCM computes its tag in this call. */
+	     EVP_CipherUpdate(c, out, &n, len ? in : aad, (int)len);
 	if (!ok)
 		return -1;
 	if (!k->s->ccm && EVP_CipherFinal_ex(c, out + len, &n) != 1)
