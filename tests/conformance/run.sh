@@ -43,11 +43,14 @@ for s in 6.1 6.12; do
 	passing "$z" > "$out/pass-zctls-$s"
 	comm -23 "$out/pass-tls-$s" "$out/pass-zctls-$s" > "$out/regressions-$s"
 	# What fails on tls.ko itself is no zctls regression; make check
-	# reports such cases as skipped. The rekey cases are never excused:
-	# zctls must pass them even where this kernel's tls.ko cannot.
+	# reports such cases as skipped. The rekey cases of the ciphers zctls
+	# must support are never excused: zctls must pass them even where this
+	# kernel's tls.ko cannot. (SM4 and ARIA are absent from Debian's
+	# kernels, so nothing can pass their cases on either module.)
 	if [ -s "$t" ]; then
 		grep -E '^not ok [0-9]+ ' "$t" | sed -E 's/^not ok [0-9]+ //' |
-			grep -v rekey | sort > "$here/baseline-$s.fail"
+			grep -Ev '^[^.]*\.[0-9]+_(aes|chacha|nopad)[^.]*\..*rekey|^tls_basic\..*rekey' |
+			sort > "$here/baseline-$s.fail"
 	fi
 	n=$(wc -l < "$out/regressions-$s")
 	table+="| $s ($("$top/tests/vm/kver.sh" $s)) | $(wc -l < "$out/pass-tls-$s") | $(wc -l < "$out/pass-zctls-$s") | $(total "$t") | $n |"$'\n'
