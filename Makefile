@@ -23,7 +23,7 @@ KSFT_BINS := $(patsubst tests/kselftest/%.c,$(B)/tests/ksft/%,$(KSFT_SRCS))
 KERNELS := 6.1 6.12
 
 .PHONY: all deps module lib tests demo check check-host check-guest \
-	conformance guest-test bench fuzz clean FORCE
+	conformance guest-test bench fuzz clean
 
 all: module lib tests
 
@@ -90,7 +90,7 @@ conformance: deps module tests
 
 # Fault injection: damaged records into the receive path (tests/fuzz/).
 # `make check` runs a bounded, fixed-seed subset; this runs many more.
-$(B)/tests/fuzz/rx_fuzz: tests/fuzz/rx_fuzz.c tests/lib/tlsrec.h tests/kselftest/zctls_test.h ktls-ext/include/uapi/linux/zctls.h | deps
+$(B)/tests/fuzz/rx_fuzz: tests/fuzz/rx_fuzz.c tests/lib/arena.h tests/lib/tlsrec.h tests/kselftest/zctls_test.h ktls-ext/include/uapi/linux/zctls.h | deps
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    rx_fuzz"
 	@$(CC) -O2 -g -Wall -Wextra -Werror -I$(TOP)/ktls-ext/include -o $@ $< -lcrypto -lpthread
@@ -105,7 +105,7 @@ fuzz: deps module $(B)/tests/fuzz/rx_fuzz
 	done; exit $$rc
 
 # Benchmarks: ratios of receive paths in the guest (see bench/README.md).
-$(B)/bench/rx_paths: bench/rx_paths.c tests/lib/tlsrec.h tests/kselftest/zctls_test.h ktls-ext/include/uapi/linux/zctls.h | deps
+$(B)/bench/rx_paths: bench/rx_paths.c tests/lib/arena.h tests/lib/tlsrec.h tests/kselftest/zctls_test.h ktls-ext/include/uapi/linux/zctls.h | deps
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   rx_paths"
 	@$(CC) -O2 -g -Wall -Wextra -Werror -I$(TOP)/ktls-ext/include -o $@ $< -lcrypto -lpthread

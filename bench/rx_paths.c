@@ -40,6 +40,7 @@
 #include <uapi/linux/zctls.h>
 
 #include "../tests/kselftest/zctls_test.h"
+#include "../tests/lib/arena.h"
 #include "../tests/lib/tlsrec.h"
 
 #ifndef SOL_TLS
@@ -55,13 +56,6 @@ struct stream {
 	uint8_t *plain;		/* what they carry */
 	size_t plain_len;
 	uint16_t version;
-};
-
-struct arena {
-	int fd;
-	struct zctls_arena_create c;
-	struct zctls_arena_ring *ring;
-	const uint8_t *slots;
 };
 
 static double now_s(void)
@@ -129,43 +123,8 @@ static void *send_thread(void *arg)
 	return NULL;
 }
 
-static void arena_open(struct arena *a, uint32_t nr)
-{
-	int dev = open("/dev/zctls", O_RDWR | O_CLOEXEC);
-
-	if (dev < 0)
-		die("open /dev/zctls");
-	memset(&a->c, 0, sizeof(a->c));
-	a->c.nr_slots = nr;
-	a->fd = ioctl(dev, ZCTLS_IOC_ARENA_CREATE, &a->c);
-	close(dev);
-	if (a->fd < 0)
-		die("ZCTLS_IOC_ARENA_CREATE");
-	a->ring = mmap(NULL, a->c.ring_mmap_size, PROT_READ | PROT_WRITE,
-		       MAP_SHARED, a->fd, ZCTLS_ARENA_OFF_RING);
-	a->slots = mmap(NULL, a->c.slots_mmap_size, PROT_READ, MAP_SHARED,
-			a->fd, ZCTLS_ARENA_OFF_SLOTS);
-	if (a->ring == MAP_FAILED || a->slots == MAP_FAILED)
-		die("mmap arena");
-}
-
-static void arena_close(struct arena *a)
-{
-	munmap(a->ring, a->c.ring_mmap_size);
-	munmap((void *)a->slots, a->c.slots_mmap_size);
-	close(a->fd);
-}
-
-static void arena_release(struct arena *a, uint32_t slot)
-{
-	uint32_t prod = __atomic_load_n(&a->ring->producer, __ATOMIC_RELAXED);
-
-	a->ring->entries[prod & a->ring->mask] = slot;
-	__atomic_store_n(&a->ring->producer, prod + 1, __ATOMIC_RELEASE);
-}
-
 /* Consume @st through the arena. Returns bytes checked, or -1. */
-static ssize_t recv_arena(int fd, struct arena *a, const struct stream *st)
+static ssize_t recv_arena(int fd, struct za_arena *a, const struct stream *st)
 {
 	struct zctls_arena_completion comp[64];
 	struct zctls_arena_recv r;
@@ -189,7 +148,7 @@ static ssize_t recv_arena(int fd, struct arena *a, const struct stream *st)
 				   st->plain + got, comp[i].length))
 				return -1;
 			got += comp[i].length;
-			arena_release(a, comp[i].slot);
+			za_release(a, comp[i].slot);
 		}
 	}
 	return got;
@@ -213,7 +172,7 @@ static ssize_t recv_copy(int fd, const struct stream *st, uint8_t *buf,
 }
 
 /* One measurement: seconds, or a negative value on a data mismatch. */
-static double run_once(enum path p, const struct stream *st, struct arena *a)
+static double run_once(enum path p, const struct stream *st, struct za_arena *a)
 {
 	static uint8_t buf[64 * 1024];
 	uint8_t info[64];
@@ -305,13 +264,14 @@ int main(int argc, char **argv)
 	for (i = 0; i < nsizes; i++) {
 		double t[PATH_NUM][64];
 		struct stream st;
-		struct arena a;
+		struct za_arena a;
 		int p;
 
 		if (sizes[i] < 1 || sizes[i] > TR_MAX_PLAIN || reps > 64)
 			return 1;
 		stream_make(&st, version, sizes[i], records);
-		arena_open(&a, 64);
+		if (za_open(&a, 64))
+			die("arena");
 		for (rep = 0; rep < reps; rep++) {
 			for (p = 0; p < PATH_NUM; p++) {
 				t[p][rep] = run_once(p, &st, &a);
@@ -324,7 +284,7 @@ int main(int argc, char **argv)
 		}
 		for (p = 0; p < PATH_NUM; p++)
 			med[i][p] = median(t[p], reps);
-		arena_close(&a);
+		za_close(&a);
 		free(st.wire);
 		free(st.plain);
 	}

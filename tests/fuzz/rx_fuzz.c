@@ -35,6 +35,7 @@
 #include <uapi/linux/zctls.h>
 
 #include "../kselftest/zctls_test.h"
+#include "../lib/arena.h"
 #include "../lib/tlsrec.h"
 
 #ifndef SOL_TLS
@@ -70,6 +71,12 @@ static uint32_t rnd_from(uint64_t *state, uint32_t n)
 	*state ^= *state << 17;
 	return n ? (uint32_t)(*state % n) : 0;
 }
+
+/*
+ * The main thread's stream; the sender has its own (struct wire), and so
+ * do the receive sizes (recv_rng), whose count depends on timing.
+ */
+static uint64_t recv_rng;
 
 /* The main thread's stream; the sender has its own (struct wire). */
 static uint32_t rnd(uint32_t n)
@@ -140,6 +147,9 @@ static void build(struct tr_keys *k, struct wire *w, struct expect *e,
 			len = 1;	/* an empty read would look like EOF */
 		for (size_t j = 0; j < len; j++)
 			plain[j] = (uint8_t)rnd(256);
+		/* A TLS 1.3 KeyUpdate (handshake type 24) rightly stops RX. */
+		if (type == 22 && tr_tls13(k) && len && plain[0] == 24)
+			plain[0] = 4;	/* NewSessionTicket */
 		n = tr_seal(k, type, plain, len, rec);
 		if (n < 0) {
 			fprintf(stderr, "rx_fuzz: sealing %zu bytes failed\n", len);
@@ -177,55 +187,12 @@ static void build(struct tr_keys *k, struct wire *w, struct expect *e,
 				return;
 			}
 			e->damaged = true;
-			if (dmg == DMG_OVERSIZE)
-				w->len += n;	/* the rest is garbage framing */
-			else
-				w->len += n;
+			/* An oversized length makes the rest garbage framing. */
+			w->len += n;
 			continue;
 		}
 		w->len += n;
 	}
-}
-
-struct arena {
-	int fd;
-	struct zctls_arena_create c;
-	struct zctls_arena_ring *ring;
-	const uint8_t *slots;
-};
-
-static int arena_open(struct arena *a)
-{
-	int dev = open("/dev/zctls", O_RDWR | O_CLOEXEC);
-
-	if (dev < 0)
-		return -1;
-	memset(a, 0, sizeof(*a));
-	a->c.nr_slots = 32;
-	a->fd = ioctl(dev, ZCTLS_IOC_ARENA_CREATE, &a->c);
-	close(dev);
-	if (a->fd < 0)
-		return -1;
-	a->ring = mmap(NULL, a->c.ring_mmap_size, PROT_READ | PROT_WRITE,
-		       MAP_SHARED, a->fd, ZCTLS_ARENA_OFF_RING);
-	a->slots = mmap(NULL, a->c.slots_mmap_size, PROT_READ, MAP_SHARED,
-			a->fd, ZCTLS_ARENA_OFF_SLOTS);
-	return a->ring == MAP_FAILED || a->slots == MAP_FAILED ? -1 : 0;
-}
-
-static void arena_close(struct arena *a)
-{
-	munmap(a->ring, a->c.ring_mmap_size);
-	munmap((void *)a->slots, a->c.slots_mmap_size);
-	close(a->fd);
-}
-
-static void arena_release(struct arena *a, uint32_t slot)
-{
-	uint32_t p = __atomic_load_n(&a->ring->producer, __ATOMIC_RELAXED);
-
-	a->ring->entries[p & a->ring->mask] = slot;
-	__atomic_store_n(&a->ring->producer, p + 1, __ATOMIC_RELEASE);
 }
 
 /* One received piece, from any mode. */
@@ -239,7 +206,7 @@ struct piece {
  * Receive one piece. Returns 1 with *p set, 0 at end of stream, -errno.
  * @buf is scratch for the copy modes.
  */
-static int receive(int fd, enum mode m, struct arena *a, uint8_t *buf,
+static int receive(int fd, enum mode m, struct za_arena *a, uint8_t *buf,
 		   size_t max, struct piece *p, uint32_t *slot, int flags)
 {
 	char cbuf[CMSG_SPACE(1)];
@@ -362,7 +329,7 @@ static int match(struct expect *e, const struct piece *p, int *rec,
 }
 
 /* Check the received pieces against @e. 0 if the promise held. */
-static int consume(int fd, enum mode m, struct arena *a, struct expect *e,
+static int consume(int fd, enum mode m, struct za_arena *a, struct expect *e,
 		   int it)
 {
 	static uint8_t buf[4 * TR_MAX_PLAIN];
@@ -372,7 +339,8 @@ static int consume(int fd, enum mode m, struct arena *a, struct expect *e,
 	struct piece p;
 
 	for (;;) {
-		size_t max = m == MODE_ARENA ? 0 : 1 + rnd(sizeof(buf) - 1);
+		size_t max = m == MODE_ARENA ? 0 :
+			     1 + rnd_from(&recv_rng, sizeof(buf) - 1);
 
 		r = receive(fd, m, a, buf, max, &p, &slot, 0);
 		if (r <= 0)
@@ -380,7 +348,7 @@ static int consume(int fd, enum mode m, struct arena *a, struct expect *e,
 		if (match(e, &p, &rec, &off, m == MODE_ARENA, it))
 			return -1;
 		if (m == MODE_ARENA)
-			arena_release(a, slot);
+			za_release(a, slot);
 	}
 	while (rec < e->n && e->len[rec] == 0)
 		rec++;
@@ -426,7 +394,7 @@ static int iteration(int it)
 	struct wire w = { .buf = wirebuf };
 	struct tr_keys k;
 	struct expect e;
-	struct arena a;
+	struct za_arena a;
 	uint8_t info[64];
 	pthread_t th;
 	int sfd, rfd, one = 1, rc = -1, i;
@@ -444,11 +412,11 @@ static int iteration(int it)
 	if (m == MODE_ARENA) {
 		struct zctls_rx_arena att = { 0 };
 
-		if (arena_open(&a))
+		if (za_open(&a, 32))
 			goto out_close;
 		att.arena_fd = a.fd;
 		if (setsockopt(rfd, SOL_TLS, ZCTLS_RX_ARENA, &att, sizeof(att))) {
-			arena_close(&a);
+			za_close(&a);
 			goto out_close;
 		}
 	}
@@ -460,6 +428,7 @@ static int iteration(int it)
 			e.n, w.len);
 	w.fd = sfd;
 	w.rng = rng ^ 0x5851f42d4c957f2dULL;
+	recv_rng = rng ^ 0x2545f4914f6cdd1dULL;
 	if (pthread_create(&th, NULL, sender, &w))
 		goto out_free;
 	rc = consume(rfd, m, &a, &e, it);
@@ -474,7 +443,7 @@ out_free:
 	for (i = 0; i < e.n; i++)
 		free(e.data[i]);
 	if (m == MODE_ARENA)
-		arena_close(&a);
+		za_close(&a);
 out_close:
 	if (rc && rfd >= 0 && errno)
 		fprintf(stderr, "rx_fuzz: iteration %d: setup: %s\n", it, strerror(errno));
