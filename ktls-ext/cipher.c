@@ -121,7 +121,10 @@ err_wipe:
 
 /*
  * Replace the keys of an installed direction. The new state is built
- * aside, so a failure leaves the old keys working.
+ * aside, so a failure leaves the old keys working. It starts cleared, so
+ * new keys also lift seq_spent: a key that sealed or opened the record
+ * with sequence number 2^64-1 refuses the next one (-EKEYEXPIRED) until
+ * it is replaced.
  */
 int zctls_crypto_rekey(struct zctls_crypto *c,
 		       const struct tls_crypto_info *info)
@@ -224,6 +227,8 @@ static void zctls_be_increment(u8 *v, unsigned int len)
 void zctls_seq_advance(struct zctls_crypto *c, bool tx)
 {
 	zctls_be_increment(c->rec_seq, ZCTLS_REC_SEQ_SIZE);
+	if (!memchr_inv(c->rec_seq, 0, ZCTLS_REC_SEQ_SIZE))
+		c->seq_spent = true;
 	if (tx && zctls_explicit_iv_size(c))
 		zctls_be_increment(c->nonce + c->cipher->salt_size,
 				   c->cipher->iv_size);

@@ -97,6 +97,11 @@ static int zctls_set_crypto(struct sock *sk, struct zctls_sock *ctx, bool tx,
 	else
 		err = rekey ? zctls_rx_rekey(sk, ctx, info) :
 			      zctls_rx_init(sk, ctx, info);
+	if (!err) {
+		/* Read locklessly by sock_diag (zctls_ulp_get_info()). */
+		WRITE_ONCE(ctx->diag_version, info->version);
+		WRITE_ONCE(ctx->diag_cipher, info->cipher_type);
+	}
 out_wipe:
 	memzero_explicit(buf, sizeof(buf));
 	return err;
@@ -142,6 +147,7 @@ static int zctls_set_no_pad(struct zctls_sock *ctx, sockptr_t optval,
 	if (!ctx->rx)
 		return -EINVAL;
 	ctx->rx->no_pad = val;
+	WRITE_ONCE(ctx->diag_no_pad, val);
 	return 0;
 }
 

@@ -30,6 +30,7 @@ static const char *const zctls_stat_names[ZCTLS_STAT_NUM] = {
 	[ZCTLS_STAT_RX_REKEY_OK]	= "TlsRxRekeyOk",
 	[ZCTLS_STAT_RX_REKEY_ERROR]	= "TlsRxRekeyError",
 	[ZCTLS_STAT_RX_REKEY_RECEIVED]	= "TlsRxRekeyReceived",
+	[ZCTLS_STAT_TX_CLOSE_ABORT]	= "ZctlsTxCloseAbort",
 	[ZCTLS_STAT_ARENA_RX_ZEROCOPY]	= "ZctlsArenaRxZeroCopy",
 	[ZCTLS_STAT_ARENA_RX_PACKED]	= "ZctlsArenaRxPacked",
 	[ZCTLS_STAT_ARENA_RX_COPIED]	= "ZctlsArenaRxCopied",
@@ -87,6 +88,46 @@ static int zctls_stat_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+/*
+ * /proc/net/tls_stat as tls.ko writes it (the same names, in the same
+ * order, the same format), for monitoring that expects it, when zctls
+ * stands in for tls.ko (ulp_name=tls). zctls has no device offload and
+ * never retries a decrypt, so those counters stay zero.
+ */
+static const struct {
+	const char *name;
+	int item;			/* ZCTLS_STAT_*, or -1: always zero */
+} zctls_tls_stat_names[] = {
+	{ "TlsCurrTxSw",	ZCTLS_STAT_CURR_TX_SW },
+	{ "TlsCurrRxSw",	ZCTLS_STAT_CURR_RX_SW },
+	{ "TlsCurrTxDevice",	-1 },
+	{ "TlsCurrRxDevice",	-1 },
+	{ "TlsTxSw",		ZCTLS_STAT_TX_SW },
+	{ "TlsRxSw",		ZCTLS_STAT_RX_SW },
+	{ "TlsTxDevice",	-1 },
+	{ "TlsRxDevice",	-1 },
+	{ "TlsDecryptError",	ZCTLS_STAT_DECRYPT_ERROR },
+	{ "TlsRxDeviceResync",	-1 },
+	{ "TlsDecryptRetry",	-1 },
+	{ "TlsRxNoPadViolation", ZCTLS_STAT_RX_NO_PAD_VIOLATION },
+};
+
+static int zctls_tls_stat_show(struct seq_file *seq, void *v)
+{
+	struct zctls_net *zn = net_generic(seq_file_single_net(seq),
+					   zctls_net_id);
+	long val;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(zctls_tls_stat_names); i++) {
+		val = zctls_tls_stat_names[i].item < 0 ? 0 :
+		      zctls_stat_sum(zn, zctls_tls_stat_names[i].item);
+		seq_printf(seq, "%-32s\t%lu\n", zctls_tls_stat_names[i].name,
+			   (unsigned long)val);
+	}
+	return 0;
+}
+
 static int __net_init zctls_net_init(struct net *net)
 {
 	struct zctls_net *zn = net_generic(net, zctls_net_id);
@@ -99,8 +140,14 @@ static int __net_init zctls_net_init(struct net *net)
 	if (!proc_create_net_single("zctls_stat", 0444, net->proc_net,
 				    zctls_stat_show, NULL))
 		goto err_free_stats;
+	if (zctls_ulp_is_tls() &&
+	    !proc_create_net_single("tls_stat", 0444, net->proc_net,
+				    zctls_tls_stat_show, NULL))
+		goto err_remove_zctls_stat;
 	return 0;
 
+err_remove_zctls_stat:
+	remove_proc_entry("zctls_stat", net->proc_net);
 err_free_stats:
 	free_percpu(zn->stats);
 	return -ENOMEM;
@@ -110,6 +157,8 @@ static void __net_exit zctls_net_exit(struct net *net)
 {
 	struct zctls_net *zn = net_generic(net, zctls_net_id);
 
+	if (zctls_ulp_is_tls())
+		remove_proc_entry("tls_stat", net->proc_net);
 	remove_proc_entry("zctls_stat", net->proc_net);
 	free_percpu(zn->stats);
 }

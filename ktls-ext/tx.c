@@ -9,7 +9,14 @@
  *  - want_close means the open record is complete and is sealed as soon as
  *    ct drains, by the next sender or by tx->work on write_space;
  *  - plaintext lives only in tx->plain, which no one else sees and which
- *    is wiped when the socket closes.
+ *    is wiped when the socket closes;
+ *  - bytes that sendmsg() reported sent are in tx->plain or tx->ct until
+ *    TCP has taken them: a sealing failure leaves the open record as it
+ *    was (the caller gets the error, a later call retries), and close()
+ *    seals and hands TCP whatever is left (zctls_tx_stop());
+ *  - once the key has sealed the record with sequence number 2^64-1
+ *    (c.seq_spent), no new byte is accepted: sendmsg() fails with
+ *    EKEYEXPIRED until TLS 1.3 keys are installed again.
  */
 #include <linux/bvec.h>
 #include <linux/slab.h>
@@ -19,7 +26,11 @@
 
 #include "zctls.h"
 
-/* Bounded wait for TCP to take the last sealed record when closing. */
+/*
+ * Bounded wait for TCP to take the last records when closing. It is only
+ * reached under global TCP memory pressure: close() makes room in the
+ * send buffer for what it flushes (zctls_tx_stop()).
+ */
 #define ZCTLS_CLOSE_FLUSH_TIMEO	(15 * HZ)
 
 #define ZCTLS_TX_FLAGS	(MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL | \
@@ -68,6 +79,8 @@ static int zctls_tx_seal(struct sock *sk, struct zctls_tx *tx)
 	u8 *hdr = tx->ct;
 	int err;
 
+	if (c->seq_spent)
+		return -EKEYEXPIRED;
 	if (zctls_is_tls13(c))
 		tx->plain[plen++] = tx->open_type;
 	clen = exp + plen + c->cipher->tag_size;
@@ -100,13 +113,15 @@ static int zctls_tx_seal(struct sock *sk, struct zctls_tx *tx)
 	err = crypto_wait_req(crypto_aead_encrypt(c->req), &wait);
 
 	/*
-	 * The open record buffer is reused, never shared, and wiped when the
-	 * socket closes (kfree_sensitive), so it is not wiped per record.
+	 * On failure the open record stays as it was (the type byte above is
+	 * past plain_len), so nothing the caller was told is sent is lost.
+	 * The buffer is reused, never shared, and wiped when the socket
+	 * closes (kfree_sensitive), so it is not wiped per record.
 	 */
-	tx->plain_len = 0;
-	tx->want_close = false;
 	if (err)
 		return err;
+	tx->plain_len = 0;
+	tx->want_close = false;
 	zctls_seq_advance(c, true);
 	tx->ct_len = ZCTLS_HDR_LEN + clen;
 	tx->ct_off = 0;
@@ -174,6 +189,9 @@ static int zctls_tx_fill(struct sock *sk, struct zctls_tx *tx,
 			if (err && err != -EAGAIN)
 				return err;
 		}
+		/* A new record needs a sequence number the key still has. */
+		if (!tx->plain_len && tx->c.seq_spent)
+			return -EKEYEXPIRED;
 		n = min_t(size_t, msg_data_left(msg),
 			  ZCTLS_MAX_PLAIN - tx->plain_len);
 		if (copy_from_iter(tx->plain + tx->plain_len, n,
@@ -194,6 +212,9 @@ static int zctls_tx_sendmsg_locked(struct sock *sk, struct zctls_tx *tx,
 	size_t copied = 0;
 	int err;
 
+	/* As tls.ko: MSG_EOR ends the record, so it cannot also keep it open. */
+	if ((msg->msg_flags & MSG_EOR) && more)
+		return -EINVAL;
 	if (msg->msg_controllen) {
 		err = zctls_tx_cmsg(msg, &type);
 		if (err)
@@ -358,6 +379,7 @@ int zctls_tx_rekey(struct sock *sk, struct zctls_sock *ctx,
 	err = zctls_tx_close_open(sk, tx, 0);
 	if (err)
 		return err;
+	/* New keys start a fresh sequence space: seq_spent is clear again. */
 	err = zctls_crypto_rekey(&tx->c, info);
 	if (err)
 		return err;
@@ -365,19 +387,56 @@ int zctls_tx_rekey(struct sock *sk, struct zctls_sock *ctx,
 	return 0;
 }
 
+/* Make room in TCP's send buffer for what close() still has to give it. */
+static void zctls_tx_make_room(struct sock *sk, struct zctls_tx *tx)
+{
+	int need = tx->ct_len - tx->ct_off;
+
+	if (tx->plain_len || tx->want_close)
+		need += ZCTLS_HDR_LEN + tx->plain_len + 1 +
+			zctls_overhead(&tx->c);
+	if (!need)
+		return;
+	/* Room for skb overhead too: truesize exceeds the payload. */
+	need = 2 * need + SKB_TRUESIZE(0) * 8;
+	if (sk->sk_sndbuf < sk->sk_wmem_queued + need)
+		WRITE_ONCE(sk->sk_sndbuf, sk->sk_wmem_queued + need);
+}
+
 /*
- * First half of close, under ctx->tx_lock and the socket lock: give TCP
- * the record already sealed (kTLS drops a record still open), and stop
- * write_space from scheduling more work.
+ * First half of close, under ctx->tx_lock and the socket lock: stop
+ * write_space from scheduling more work, then give TCP every byte that
+ * sendmsg() reported sent: the sealed record, and the open record sealed
+ * now. TCP's close then sends it as it sends its own queue, honouring
+ * SO_LINGER. kTLS drops an open record here; zctls does not.
+ *
+ * SO_LINGER with a zero timeout means abort: TCP discards its queue and
+ * sends a reset, so there is nothing to seal. If sealing or queueing
+ * fails, close() cannot return the error, so the connection is aborted
+ * the same way: the peer sees a reset, never a clean end of stream after
+ * missing data.
  */
 void zctls_tx_stop(struct sock *sk, struct zctls_sock *ctx)
 {
+	struct zctls_tx *tx = ctx->tx;
 	long sndtimeo = sk->sk_sndtimeo;
+	int err;
 
 	sk->sk_write_space = ctx->sk_write_space;
+	if (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)
+		return;
+
+	zctls_tx_make_room(sk, tx);
 	sk->sk_sndtimeo = min_t(long, sndtimeo, ZCTLS_CLOSE_FLUSH_TIMEO);
-	zctls_tx_push(sk, ctx->tx, MSG_NOSIGNAL);
+	err = zctls_tx_push(sk, tx, MSG_NOSIGNAL);
+	if (!err)
+		err = zctls_tx_close_open(sk, tx, MSG_NOSIGNAL);
 	sk->sk_sndtimeo = sndtimeo;
+	if (err) {
+		zctls_stat_inc(sk, ZCTLS_STAT_TX_CLOSE_ABORT);
+		sock_set_flag(sk, SOCK_LINGER);
+		sk->sk_lingertime = 0;
+	}
 }
 
 /* Second half, after tx->work can no longer run. */

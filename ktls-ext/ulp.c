@@ -8,6 +8,7 @@
  * built lazily for each base proto (IPv4, IPv6) under zctls_proto_lock and
  * published with a release store; readers use an acquire load.
  */
+#include <linux/inet_diag.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -22,6 +23,12 @@
 static char *ulp_name = ZCTLS_ULP_NAME;
 module_param(ulp_name, charp, 0444);
 MODULE_PARM_DESC(ulp_name, "TCP ULP name to register (default \"zctls\"; \"tls\" stands in for kTLS)");
+
+/* Registered as "tls": standing in for tls.ko (its /proc/net/tls_stat too). */
+bool zctls_ulp_is_tls(void)
+{
+	return !strcmp(ulp_name, "tls");
+}
 
 enum {
 	ZCTLS_FAMILY_V4,
@@ -38,6 +45,15 @@ static struct proto_ops zctls_ops[ZCTLS_FAMILY_NUM];
 
 static void zctls_sk_proto_close(struct sock *sk, long timeout);
 
+/*
+ * connect(AF_UNSPEC) would turn the socket back into an unconnected one
+ * while zctls still holds its keys and sequence numbers; as kTLS, refuse.
+ */
+static int zctls_disconnect(struct sock *sk, int flags)
+{
+	return -EOPNOTSUPP;
+}
+
 static void zctls_build_proto(struct proto *p, const struct proto *base,
 			      int tx_conf, int rx_conf)
 {
@@ -45,6 +61,7 @@ static void zctls_build_proto(struct proto *p, const struct proto *base,
 	p->setsockopt = zctls_setsockopt;
 	p->getsockopt = zctls_getsockopt;
 	p->close = zctls_sk_proto_close;
+	p->disconnect = zctls_disconnect;
 	if (tx_conf == ZCTLS_CONF_SW) {
 		p->sendmsg = zctls_sendmsg;
 		p->splice_eof = zctls_splice_eof;
@@ -260,10 +277,70 @@ static void zctls_sk_proto_close(struct sock *sk, long timeout)
 	tcp_proto->close(sk, timeout);
 }
 
+/* TLS_CONF_* of <linux/tls.h>, as tls.ko reports them to sock_diag. */
+static u16 zctls_diag_conf(u8 conf)
+{
+	return conf == ZCTLS_CONF_SW ? TLS_CONF_SW : TLS_CONF_BASE;
+}
+
+/*
+ * sock_diag (ss -ti): the same INET_ULP_INFO_TLS attributes tls.ko gives,
+ * so tools show the version and cipher. Runs without the socket lock; the
+ * context is RCU-freed and the fields read here are plain values.
+ */
+static int zctls_ulp_get_info(struct sock *sk, struct sk_buff *skb)
+{
+	struct zctls_sock *ctx;
+	struct nlattr *nest;
+	int err = 0;
+
+	nest = nla_nest_start_noflag(skb, INET_ULP_INFO_TLS);
+	if (!nest)
+		return -EMSGSIZE;
+	rcu_read_lock();
+	ctx = rcu_dereference(inet_csk(sk)->icsk_ulp_data);
+	if (!ctx)
+		goto out_unlock;
+	if (READ_ONCE(ctx->diag_version))
+		err = nla_put_u16(skb, TLS_INFO_VERSION,
+				  READ_ONCE(ctx->diag_version));
+	if (!err && READ_ONCE(ctx->diag_cipher))
+		err = nla_put_u16(skb, TLS_INFO_CIPHER,
+				  READ_ONCE(ctx->diag_cipher));
+	if (!err)
+		err = nla_put_u16(skb, TLS_INFO_TXCONF,
+				  zctls_diag_conf(READ_ONCE(ctx->tx_conf)));
+	if (!err)
+		err = nla_put_u16(skb, TLS_INFO_RXCONF,
+				  zctls_diag_conf(READ_ONCE(ctx->rx_conf)));
+	if (!err && READ_ONCE(ctx->diag_no_pad))
+		err = nla_put_flag(skb, TLS_INFO_RX_NO_PAD);
+out_unlock:
+	rcu_read_unlock();
+	if (err) {
+		nla_nest_cancel(skb, nest);
+		return err;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static size_t zctls_ulp_get_info_size(const struct sock *sk)
+{
+	return nla_total_size(0) +		/* INET_ULP_INFO_TLS */
+	       nla_total_size(sizeof(u16)) +	/* TLS_INFO_VERSION */
+	       nla_total_size(sizeof(u16)) +	/* TLS_INFO_CIPHER */
+	       nla_total_size(sizeof(u16)) +	/* TLS_INFO_TXCONF */
+	       nla_total_size(sizeof(u16)) +	/* TLS_INFO_RXCONF */
+	       nla_total_size(0);		/* TLS_INFO_RX_NO_PAD */
+}
+
 static struct tcp_ulp_ops zctls_ulp_ops __read_mostly = {
 	.init		= zctls_ulp_init,
 	.release	= zctls_ulp_release,
 	.update		= zctls_ulp_update,
+	.get_info	= zctls_ulp_get_info,
+	.get_info_size	= zctls_ulp_get_info_size,
 	.owner		= THIS_MODULE,
 };
 

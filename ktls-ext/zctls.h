@@ -73,6 +73,7 @@ struct zctls_crypto {
 	u16 version;			/* TLS_1_2_VERSION or TLS_1_3_VERSION */
 	u8 nonce[ZCTLS_NONCE_SIZE];	/* salt || iv; TLS 1.2 TX advances iv */
 	u8 rec_seq[ZCTLS_REC_SEQ_SIZE];
+	bool seq_spent;			/* rec_seq wrapped: this key is used up */
 	/* The crypto_info as set by the user, key included; wiped on free. */
 	u8 info[ZCTLS_INFO_MAX];
 };
@@ -133,6 +134,10 @@ struct zctls_sock {
 	u8 tx_conf;			/* ZCTLS_CONF_* */
 	u8 rx_conf;
 	bool tx_zc_ro;			/* TLS_TX_ZEROCOPY_RO, see sockopt.c */
+	/* For sock_diag (ulp.c), read under RCU: set with the first keys. */
+	u16 diag_version;		/* TLS_1_2_VERSION / TLS_1_3_VERSION */
+	u16 diag_cipher;		/* TLS_CIPHER_* */
+	bool diag_no_pad;		/* TLS_RX_EXPECT_NO_PAD is on */
 	/*
 	 * Serializes senders and the TX work; taken before the socket lock,
 	 * because TCP drops the socket lock while it waits for memory.
@@ -161,6 +166,7 @@ static inline struct zctls_sock *zctls_sk(const struct sock *sk)
 int zctls_ulp_register(void);
 void zctls_ulp_unregister(void);
 void zctls_ulp_update_proto(struct sock *sk, struct zctls_sock *ctx);
+bool zctls_ulp_is_tls(void);
 
 static inline bool zctls_is_tls13(const struct zctls_crypto *c)
 {
@@ -245,6 +251,7 @@ enum zctls_stat_item {
 	ZCTLS_STAT_RX_REKEY_OK,
 	ZCTLS_STAT_RX_REKEY_ERROR,
 	ZCTLS_STAT_RX_REKEY_RECEIVED,
+	ZCTLS_STAT_TX_CLOSE_ABORT,	/* close() could not flush: reset sent */
 	/* The arena (arena_rx.c). */
 	ZCTLS_STAT_ARENA_RX_ZEROCOPY,	/* records in a slot of their own */
 	ZCTLS_STAT_ARENA_RX_PACKED,	/* small records in a shared slot */

@@ -714,11 +714,14 @@ TEST_F(data, tx_rekey_switches_keys_between_records)
 /*
  * Close a socket holding something in every queue: an open TX record, a
  * decrypted record (peeked), a framed record, and a partial one. The
- * ledger check at the end proves it all was freed.
+ * ledger check at the end proves it all was freed, and the peer must get
+ * the open TX record, sealed at close. (Unread receive data makes TCP end
+ * the connection with a reset, after what was queued to send.)
  */
 TEST_F(data, close_with_every_queue_busy)
 {
-	uint8_t rec[4096], data[300], buf[16];
+	uint8_t rec[4096], data[300], buf[16], out[4096];
+	uint8_t type;
 	int n;
 
 	fill(data, sizeof(data), 14);
@@ -732,6 +735,11 @@ TEST_F(data, close_with_every_queue_busy)
 	EXPECT_EQ(recv(self->ktls, buf, sizeof(buf), MSG_PEEK), (int)sizeof(buf));
 	EXPECT_EQ(close(self->ktls), 0);
 	self->ktls = -1;
+	ASSERT_GT(read_record(self->user, rec), 0);
+	ASSERT_EQ(open_rec(&self->from_k, rec, &type, out), (int)sizeof(data));
+	EXPECT_EQ(type, T_DATA);
+	EXPECT_EQ(memcmp(out, data, sizeof(data)), 0);
+	EXPECT_LE(recv(self->user, buf, sizeof(buf), 0), 0);
 }
 
 /*

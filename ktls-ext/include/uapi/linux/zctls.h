@@ -33,9 +33,63 @@
  * tables only after its tag has verified. "THE ARENA" below states that
  * contract in full; docs/arena.md walks through it with examples.
  *
+ * Sending. send()/sendmsg() gather plaintext into records of at most 2^14
+ * bytes. A call without MSG_MORE ends the record it wrote into; MSG_MORE
+ * keeps it open for the next call; MSG_EOR ends it explicitly, and
+ * MSG_EOR together with MSG_MORE fails with EINVAL (as tls.ko). Bytes a
+ * send call reports sent are never lost by zctls:
+ *  - a record that cannot be sealed stays queued and the caller gets the
+ *    error (a later call retries it);
+ *  - close() seals the open record and hands it, with any sealed record
+ *    TCP has not taken yet, to TCP, which sends it as it sends its own
+ *    queue: in the background, or before close() returns under SO_LINGER
+ *    with a timeout. SO_LINGER with a zero timeout aborts (TCP's reset),
+ *    as it does on plain TCP. If close() cannot seal or queue the open
+ *    record, it aborts the connection the same way, so the peer sees a
+ *    reset and never a clean end of stream after missing data
+ *    (ZctlsTxCloseAbort counts this).
+ *
+ * Sequence numbers. A key may protect at most 2^64 records: the record
+ * with sequence number 2^64-1 (0xffffffffffffffff) is the last one it
+ * seals or opens. The 64-bit sequence never wraps. After that record,
+ *  - TX: send calls accept no new byte and fail with EKEYEXPIRED (bytes of
+ *    the last record that were accepted are still sent);
+ *  - RX: the next record fails with EKEYEXPIRED.
+ * The error is not sticky: installing new TLS 1.3 keys in that direction
+ * (setsockopt TLS_TX or TLS_RX again) starts a fresh sequence space and
+ * clears it. A TLS 1.2 connection can only be closed.
+ *
+ * Other kTLS options, with kTLS's names and values (<linux/tls.h>):
+ *
+ *   TLS_TX_ZEROCOPY_RO (int, 0 or 1; set before or after TLS_TX)
+ *     The caller promises not to modify pages it sendfile()s while they
+ *     are in flight, so that a kTLS device offload may send them without
+ *     a copy. zctls has no device offload and always copies (encrypts
+ *     from) the data when it is sent, so the promise changes nothing; it
+ *     is recorded and getsockopt() reports it.
+ *
+ *   TLS_RX_EXPECT_NO_PAD (int, 0 or 1; TLS 1.3 only, after TLS_RX,
+ *   EINVAL otherwise)
+ *     The caller promises that the peer sends no padding after the
+ *     content type. tls.ko then decrypts straight into the caller's
+ *     buffer and retries on a padded record; zctls never decrypts into
+ *     user memory, so the option changes no data path: a padded record
+ *     still decrypts and is delivered, and is counted as
+ *     TlsRxNoPadViolation. getsockopt() reports it; sock_diag shows it.
+ *
+ * connect(AF_UNSPEC) (disconnect) fails with EOPNOTSUPP, as on tls.ko:
+ * the keys and sequence numbers belong to the connection.
+ *
+ * sock_diag (ss -ti) shows the ULP's name ("tcp-ulp-zctls", or
+ * "tcp-ulp-tls" under ulp_name=tls), the version, the cipher and the
+ * TX/RX configuration, with tls.ko's INET_ULP_INFO_TLS attributes.
+ *
  * Counters are exported per network namespace in /proc/net/zctls_stat, one
  * "Name<TAB>value" line each. Names beginning with "Tls" mean what the
- * kernel's /proc/net/tls_stat counters of the same name mean.
+ * kernel's /proc/net/tls_stat counters of the same name mean. Loaded as
+ * ulp_name=tls, the module also writes /proc/net/tls_stat with tls.ko's
+ * field names, order and format, so monitoring of kTLS keeps working;
+ * the device offload counters and TlsDecryptRetry read zero there.
  */
 #ifndef _UAPI_LINUX_ZCTLS_H
 #define _UAPI_LINUX_ZCTLS_H
