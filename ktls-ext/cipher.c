@@ -224,6 +224,8 @@ static void zctls_be_increment(u8 *v, unsigned int len)
 void zctls_seq_advance(struct zctls_crypto *c, bool tx)
 {
 	zctls_be_increment(c->rec_seq, ZCTLS_REC_SEQ_SIZE);
+	if (!memchr_inv(c->rec_seq, 0, ZCTLS_REC_SEQ_SIZE))
+		c->seq_spent = true;
 	if (tx && zctls_explicit_iv_size(c))
 		zctls_be_increment(c->nonce + c->cipher->salt_size,
 				   c->cipher->iv_size);
