@@ -5,12 +5,16 @@
  * straight into hidden slots, reveals them once verified, and hands user
  * space completions. The contract is in uapi/linux/zctls.h.
  *
- * The safety argument is the arena's (arena.c) plus one rule here: the
- * scatterlist given to zctls_rx_decrypt_record() only ever covers slots in
- * the DECRYPTING state, owned by this call, and a slot is revealed only
- * after every decrypt into it has returned success. A failed decrypt has
- * wiped what it wrote; its own slot is wiped whole and made FREE, and the
- * records of a shared slot that did verify are still revealed.
+ * A framed record is consumed by zctls_rx_consume() (rx_rec.c), with this
+ * file as its destination. The safety argument is the arena's (arena.c)
+ * plus one rule here: the scatterlist handed out by zctls_arena_prepare()
+ * only ever covers slots in the DECRYPTING state, owned by this call, and a
+ * slot is revealed only after every decrypt into it has returned success
+ * and its completion has reached user space. A record that is not
+ * delivered (failed tag, no memory, a completion user space could not
+ * take) has its room wiped: its own slot is made FREE, a shared slot's
+ * range is reused, and the records of a shared slot that did verify are
+ * still revealed. Only a failed tag loses the record, by design.
  *
  * Everything here runs under the socket lock (process context), which also
  * protects ctx->arena and ctx->arena_threshold.
@@ -41,7 +45,10 @@ struct zctls_arena_rcv {
 	struct zctls_arena_completion __user *uc;
 	u32 max;
 	u32 n;			/* completions written */
-	bool stop;		/* a KeyUpdate was delivered */
+	/* The record zctls_rx_consume() is placing (its destination). */
+	u32 cur_slot;
+	u32 cur_off;
+	bool cur_packed;
 	/* The slot shared by small records, DECRYPTING while open. */
 	bool pack_open;
 	u32 pack_slot;
@@ -155,20 +162,35 @@ static int zctls_arena_rcv_sg(struct zctls_arena_rcv *r, u32 slot, u32 off,
 	return 0;
 }
 
-/* Account a verified record of cap bytes at slot/off and write its completion. */
-static int zctls_arena_complete(struct zctls_arena_rcv *r, u32 slot, u32 off,
-				u32 cap, bool packed, u8 flags, u8 type,
-				u32 len, u64 seq)
+/*
+ * Write the completion of a verified record. Nothing is accounted yet: if
+ * user space cannot take it, the caller wipes the record's room and the
+ * record stays where it came from.
+ */
+static int zctls_arena_comp_write(struct zctls_arena_rcv *r, u32 slot,
+				  u32 off, bool packed, u8 flags,
+				  const struct zctls_rx_out *out)
 {
 	struct zctls_arena_completion comp = {
 		.slot = slot,
-		.length = len,
+		.length = out->len,
 		.offset = zctls_arena_slot_offset(r->a, slot) + off,
-		.seq = seq,
-		.record_type = type,
+		.seq = out->seq,
+		.record_type = out->type,
 		.flags = flags | (packed ? ZCTLS_COMP_PACKED : 0),
 	};
 
+	/* The array was cleared at the start: this fails only on a race. */
+	if (zctls_fault(r->sk, ZCTLS_FAULT_COPY) ||
+	    copy_to_user(&r->uc[r->n], &comp, sizeof(comp)))
+		return -EFAULT;
+	return 0;
+}
+
+/* The completion is written: reveal (or share) the record's room. */
+static void zctls_arena_comp_account(struct zctls_arena_rcv *r, u32 slot,
+				     u32 off, u32 cap, bool packed, u8 flags)
+{
 	if (packed) {
 		r->pack_refs++;
 		r->pack_off = min(ALIGN(off + cap, ZCTLS_PACK_ALIGN),
@@ -180,84 +202,85 @@ static int zctls_arena_complete(struct zctls_arena_rcv *r, u32 slot, u32 off,
 	}
 	if (flags & ZCTLS_COMP_COPIED)
 		zctls_stat_inc(r->sk, ZCTLS_STAT_ARENA_RX_COPIED);
-	/* The array was cleared at the start: this only fails on a race. */
-	if (copy_to_user(&r->uc[r->n], &comp, sizeof(comp)))
-		return -EFAULT;
 	r->n++;
-	return 0;
 }
 
-/* ---- one record ---------------------------------------------------------- */
-
-static u64 zctls_arena_rx_seq(const struct zctls_rx *rx)
+/* Give back the room of a record that is not delivered, wiped. */
+static void zctls_arena_unplace(struct zctls_arena_rcv *r, u32 slot, u32 off,
+				u32 cap, bool packed)
 {
-	return get_unaligned_be64(rx->c.rec_seq);
+	if (packed)	/* the shared slot stays open; this range is reused */
+		zctls_arena_slot_wipe_range(r->a, slot, off, cap);
+	else
+		zctls_arena_slot_wipe(r->a, slot);
 }
 
-/* TLS 1.3 KeyUpdate: later records need keys that are not installed yet. */
-static void zctls_arena_key_update(struct zctls_arena_rcv *r, u32 slot,
-				   u32 off, u8 type, u32 len)
-{
-	const u8 *p = zctls_arena_slot_addr(r->a, slot, off);
+/* ---- one framed record: the destination of zctls_rx_consume() ------------- */
 
-	if (!zctls_is_tls13(&r->rx->c) || type != ZCTLS_TYPE_HANDSHAKE ||
-	    !len || p[0] != ZCTLS_HS_KEY_UPDATE)
-		return;
-	WRITE_ONCE(r->rx->key_update_pending, true);
-	zctls_stat_inc(r->sk, ZCTLS_STAT_RX_REKEY_RECEIVED);
-	r->stop = true;
-}
-
-/* Decrypt the framed record straight from its skbs into a hidden slot. */
-static int zctls_arena_rcv_framed(struct zctls_arena_rcv *r)
+static int zctls_arena_prepare(void *d, u32 cap, struct scatterlist **sg)
 {
-	struct zctls_rx *rx = r->rx;
-	struct strp_msg *rxm = strp_msg(rx->framed);
-	u32 cap = rxm->full_len - ZCTLS_HDR_LEN - zctls_overhead(&rx->c);
-	bool packed = cap < r->threshold;
-	u32 slot, off, len;
-	u64 seq;
-	u8 type;
+	struct zctls_arena_rcv *r = d;
 	int err;
 
 	if (cap > zctls_arena_slot_size(r->a))
 		return -EMSGSIZE;	/* longer than any valid record */
-	err = zctls_arena_place(r, cap, packed, &slot, &off);
+	r->cur_packed = cap < r->threshold;
+	err = zctls_arena_place(r, cap, r->cur_packed, &r->cur_slot,
+				&r->cur_off);
 	if (err)
 		return err;
-	err = zctls_arena_rcv_sg(r, slot, off, cap);
+	err = zctls_arena_rcv_sg(r, r->cur_slot, r->cur_off, cap);
+	if (err) {
+		zctls_arena_unplace(r, r->cur_slot, r->cur_off, cap,
+				    r->cur_packed);
+		return err;
+	}
+	*sg = r->sg;
+	return 0;
+}
+
+static u32 zctls_arena_cap(const struct zctls_arena_rcv *r)
+{
+	struct strp_msg *rxm = strp_msg(r->rx->framed);
+
+	return rxm->full_len - ZCTLS_HDR_LEN - zctls_overhead(&r->rx->c);
+}
+
+static int zctls_arena_commit(void *d, const struct zctls_rx_out *out)
+{
+	struct zctls_arena_rcv *r = d;
+	int err;
+
+	err = zctls_arena_comp_write(r, r->cur_slot, r->cur_off,
+				     r->cur_packed, 0, out);
 	if (err)
-		goto err_wipe;
+		return err;
+	zctls_arena_comp_account(r, r->cur_slot, r->cur_off, zctls_arena_cap(r),
+				 r->cur_packed, 0);
+	return 0;
+}
 
-	seq = zctls_arena_rx_seq(rx);
-	err = zctls_rx_decrypt_record(r->sk, rx, rx->framed, r->sg, &type,
-				      &len);
-	zctls_strp_next(r->sk, rx);
-	if (err)
-		goto err_fail;
+static void zctls_arena_abort(void *d, int err)
+{
+	struct zctls_arena_rcv *r = d;
 
-	zctls_arena_key_update(r, slot, off, type, len);
-	return zctls_arena_complete(r, slot, off, cap, packed, 0, type, len,
-				    seq);
-
-err_fail:
 	if (err == -EBADMSG)
 		zctls_stat_inc(r->sk, ZCTLS_STAT_ARENA_WIPED);
-	if (err != -ENOMEM)
-		zctls_rx_fail(r->sk, rx, err);
-err_wipe:
-	if (packed)	/* the decrypt wiped it; make sure of all cap bytes */
-		zctls_arena_slot_wipe_range(r->a, slot, off, cap);
-	else
-		zctls_arena_slot_wipe(r->a, slot);
-	return err;
+	zctls_arena_unplace(r, r->cur_slot, r->cur_off, zctls_arena_cap(r),
+			    r->cur_packed);
 }
+
+static const struct zctls_rx_dst_ops zctls_arena_dst_ops = {
+	.prepare	= zctls_arena_prepare,
+	.commit		= zctls_arena_commit,
+	.abort		= zctls_arena_abort,
+};
 
 /*
  * The copy path: a record that recvmsg or splice already decrypted and
  * verified into kernel pages (rx->plain) is copied into a slot, so that
- * mixing the two interfaces keeps the byte order. Its sequence number is
- * the current one minus the verified records still queued from it on.
+ * mixing the two interfaces keeps the byte order. It keeps the sequence
+ * number it was received with.
  */
 static int zctls_arena_rcv_queued(struct zctls_arena_rcv *r)
 {
@@ -265,13 +288,11 @@ static int zctls_arena_rcv_queued(struct zctls_arena_rcv *r)
 						 struct zctls_rec, list);
 	u32 cap = rec->len - rec->off, slot, off, done, n;
 	bool packed = cap < r->threshold;
-	struct list_head *pos;
-	u64 seq = zctls_arena_rx_seq(r->rx);
-	u8 type = rec->type;
+	struct zctls_rx_out out = {
+		.seq = rec->seq, .len = cap, .type = rec->type,
+	};
 	int err;
 
-	list_for_each(pos, &r->rx->plain)
-		seq--;
 	err = zctls_arena_place(r, cap, packed, &slot, &off);
 	if (err)
 		return err;
@@ -284,9 +305,15 @@ static int zctls_arena_rcv_queued(struct zctls_arena_rcv *r)
 		       page_address(rec->pages[from >> PAGE_SHIFT]) +
 		       offset_in_page(from), n);
 	}
-	zctls_rec_consume(rec, cap);
-	return zctls_arena_complete(r, slot, off, cap, packed,
-				    ZCTLS_COMP_COPIED, type, cap, seq);
+	err = zctls_arena_comp_write(r, slot, off, packed, ZCTLS_COMP_COPIED,
+				     &out);
+	if (err) {
+		zctls_arena_unplace(r, slot, off, cap, packed);
+		return err;
+	}
+	zctls_arena_comp_account(r, slot, off, cap, packed, ZCTLS_COMP_COPIED);
+	zctls_rec_consume(r->rx, rec, cap);
+	return 0;
 }
 
 /* ---- ZCTLS_ARENA_RECV ------------------------------------------------------ */
@@ -302,7 +329,7 @@ static int zctls_arena_rcv_loop(struct zctls_arena_rcv *r, long timeo)
 	long nowait = 0;
 	int err = 1;
 
-	while (r->n < r->max && !r->stop) {
+	while (r->n < r->max) {
 		if (!list_empty(&rx->plain)) {
 			err = zctls_arena_rcv_queued(r);
 			if (err)
@@ -311,10 +338,11 @@ static int zctls_arena_rcv_loop(struct zctls_arena_rcv *r, long timeo)
 		}
 		if (rx->err)
 			return rx->err;
+		/* After a KeyUpdate this says EKEYEXPIRED: the batch ends. */
 		err = zctls_rx_wait(r->sk, rx, r->n ? &nowait : &timeo);
 		if (err <= 0)
 			break;
-		err = zctls_arena_rcv_framed(r);
+		err = zctls_rx_consume(r->sk, rx, &zctls_arena_dst_ops, r);
 		if (err)
 			break;
 		err = 1;
@@ -371,7 +399,7 @@ int zctls_arena_getsockopt(struct sock *sk, struct zctls_sock *ctx,
 	    req.max > INT_MAX / sizeof(struct zctls_arena_completion))
 		return -EINVAL;
 
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return -ENOMEM;
 	r->uc = u64_to_user_ptr(req.completions);

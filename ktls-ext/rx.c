@@ -3,12 +3,13 @@
  * Receive: decrypt framed records into kernel pages, verify, and only then
  * copy to the user.
  *
- * THE SAFETY RULE. zctls_rx_decrypt_record() writes plaintext only into the
- * caller's scatterlist, which must be memory no user mapping reaches. The
- * recvmsg and splice paths below pass freshly allocated kernel pages; a
- * record enters rx->plain (the only place user copies come from) after its
- * tag has verified. A record that fails is wiped where it was decrypted,
- * never queued, and its error is sticky.
+ * THE SAFETY RULE. zctls_rx_consume() (rx_rec.c) writes plaintext only into
+ * the destination's scatterlist, which must be memory no user mapping
+ * reaches. The recvmsg, MSG_PEEK and splice paths below give it freshly
+ * allocated kernel pages; a record enters rx->plain (the only place user
+ * copies come from) after its tag has verified. A record that fails
+ * authentication is wiped where it was decrypted, never queued, and its
+ * error is sticky; any other failure leaves it framed for the next call.
  *
  * Everything here runs under the socket lock, except zctls_poll() and
  * zctls_rx_readable(), which read the queue state locklessly.
@@ -26,202 +27,6 @@
 
 #include "zctls.h"
 
-#define ZCTLS_REC_MAX_PAGES	DIV_ROUND_UP(ZCTLS_MAX_PLAIN + 256, PAGE_SIZE)
-
-/* How many scatterlist entries skb_to_sgvec() needs for a byte range. */
-static int zctls_skb_nsg(struct sk_buff *skb, int offset, int len, int depth)
-{
-	int start = skb_headlen(skb), chunk, i, n = 0, r;
-	struct sk_buff *frag;
-
-	if (depth > 24)
-		return -EMSGSIZE;
-	chunk = start - offset;
-	if (chunk > 0) {
-		chunk = min(chunk, len);
-		n++;
-		len -= chunk;
-		offset += chunk;
-		if (!len)
-			return n;
-	}
-	for (i = 0; i < skb_shinfo(skb)->nr_frags; i++) {
-		int end = start + skb_frag_size(&skb_shinfo(skb)->frags[i]);
-
-		chunk = end - offset;
-		if (chunk > 0) {
-			chunk = min(chunk, len);
-			n++;
-			len -= chunk;
-			offset += chunk;
-			if (!len)
-				return n;
-		}
-		start = end;
-	}
-	skb_walk_frags(skb, frag) {
-		int end = start + frag->len;
-
-		chunk = end - offset;
-		if (chunk > 0) {
-			chunk = min(chunk, len);
-			r = zctls_skb_nsg(frag, offset - start, chunk, depth + 1);
-			if (r < 0)
-				return r;
-			n += r;
-			len -= chunk;
-			offset += chunk;
-			if (!len)
-				return n;
-		}
-		start = end;
-	}
-	return len ? -EMSGSIZE : n;
-}
-
-/*
- * Visit the first @len bytes of a scatterlist one mapped chunk at a time.
- * @fn returns true to stop.
- */
-static void zctls_sg_walk(struct scatterlist *sg, unsigned int len,
-			  bool (*fn)(u8 *p, unsigned int n, unsigned int pos,
-				     void *arg), void *arg)
-{
-	unsigned int pos = 0;
-	bool stop = false;
-
-	for (; sg && pos < len && !stop; sg = sg_next(sg)) {
-		unsigned int slen = min(sg->length, len - pos), done = 0;
-
-		while (done < slen && !stop) {
-			unsigned int off = sg->offset + done;
-			unsigned int poff = offset_in_page(off);
-			unsigned int n = min_t(unsigned int, slen - done,
-					       PAGE_SIZE - poff);
-			u8 *p = kmap_local_page(nth_page(sg_page(sg),
-							 off >> PAGE_SHIFT));
-
-			stop = fn(p + poff, n, pos + done, arg);
-			kunmap_local(p);
-			done += n;
-		}
-		pos += slen;
-	}
-}
-
-static bool zctls_wipe_fn(u8 *p, unsigned int n, unsigned int pos, void *arg)
-{
-	memzero_explicit(p, n);
-	return false;
-}
-
-struct zctls_tail {
-	int last;			/* offset of the last non-zero byte */
-	u8 type;
-};
-
-static bool zctls_tail_fn(u8 *p, unsigned int n, unsigned int pos, void *arg)
-{
-	struct zctls_tail *t = arg;
-
-	while (n--) {
-		if (p[n]) {
-			t->last = pos + n;
-			t->type = p[n];
-			break;
-		}
-	}
-	return false;
-}
-
-/*
- * Decrypt and authenticate one framed record into @dst, which must have
- * room for the record's payload minus its overhead and must not be
- * reachable by any user mapping. On success *type and *len hold the content
- * type and the plaintext length (TLS 1.3 type byte and padding removed),
- * and the RX sequence number has advanced. On failure the first *len bytes
- * of @dst hold nothing: whatever the cipher wrote there has been wiped.
- *
- * This is the whole decryption contract; the copy path (below) and the
- * arena supply different @dst memory.
- */
-int zctls_rx_decrypt_record(struct sock *sk, struct zctls_rx *rx,
-			    struct sk_buff *skb, struct scatterlist *dst,
-			    u8 *type, u32 *len)
-{
-	struct zctls_crypto *c = &rx->c;
-	struct strp_msg *rxm = strp_msg(skb);
-	unsigned int exp = zctls_explicit_iv_size(c);
-	unsigned int payload = rxm->full_len - ZCTLS_HDR_LEN;
-	unsigned int clen = payload - exp, plen = clen - c->cipher->tag_size;
-	unsigned int data_off = rxm->offset + ZCTLS_HDR_LEN + exp, aad_len;
-	u8 hdr[ZCTLS_HDR_LEN], exp_iv[8], iv[ZCTLS_AEAD_IV_MAX];
-	u8 aad[ZCTLS_AAD_MAX], aad_out[ZCTLS_AAD_MAX];
-	struct scatterlist *src, dhead[2];
-	struct zctls_tail tail = { .last = -1 };
-	DECLARE_CRYPTO_WAIT(wait);
-	int nsg, err;
-
-	if (skb_copy_bits(skb, rxm->offset, hdr, sizeof(hdr)) ||
-	    skb_copy_bits(skb, rxm->offset + ZCTLS_HDR_LEN, exp_iv, exp))
-		return -EBADMSG;
-	zctls_build_iv(c, exp_iv, iv);
-	aad_len = zctls_build_aad(c, aad, hdr[0],
-				  zctls_is_tls13(c) ? payload : plen);
-
-	nsg = zctls_skb_nsg(skb, data_off, clen, 0);
-	if (nsg < 0)
-		return nsg;
-	src = kmalloc_array(nsg + 1, sizeof(*src), GFP_KERNEL);
-	if (!src)
-		return -ENOMEM;
-	sg_init_table(src, nsg + 1);
-	sg_set_buf(&src[0], aad, aad_len);
-	err = skb_to_sgvec(skb, &src[1], data_off, clen);
-	if (err < 0)
-		goto out_free_src;
-
-	sg_init_table(dhead, 2);
-	sg_set_buf(&dhead[0], aad_out, aad_len);
-	sg_chain(dhead, 2, dst);
-
-	aead_request_set_tfm(c->req, c->aead);
-	aead_request_set_callback(c->req, CRYPTO_TFM_REQ_MAY_BACKLOG |
-				  CRYPTO_TFM_REQ_MAY_SLEEP,
-				  crypto_req_done, &wait);
-	aead_request_set_crypt(c->req, src, dhead, clen, iv);
-	aead_request_set_ad(c->req, aad_len);
-	err = crypto_wait_req(crypto_aead_decrypt(c->req), &wait);
-	if (err)
-		goto out_wipe;
-
-	*type = hdr[0];
-	*len = plen;
-	if (zctls_is_tls13(c)) {
-		zctls_sg_walk(dst, plen, zctls_tail_fn, &tail);
-		if (tail.last < 0) {
-			err = -EBADMSG;	/* no content type: all padding */
-			goto out_wipe;
-		}
-		*type = tail.type;
-		*len = tail.last;
-		if (rx->no_pad && *len + 1 != plen)
-			zctls_stat_inc(sk, ZCTLS_STAT_RX_NO_PAD_VIOLATION);
-	}
-	if (*len > ZCTLS_MAX_PLAIN) {
-		err = -EMSGSIZE;
-		goto out_wipe;
-	}
-	zctls_seq_advance(c, false);
-	goto out_free_src;
-
-out_wipe:
-	zctls_sg_walk(dst, plen, zctls_wipe_fn, NULL);
-out_free_src:
-	kfree(src);
-	return err;
-}
-
 /* Wipe the plaintext (type byte and padding included) and free. */
 static void zctls_rec_free(struct zctls_rec *rec)
 {
@@ -236,11 +41,16 @@ static void zctls_rec_free(struct zctls_rec *rec)
 			memzero_explicit(page_address(rec->pages[i]), n);
 		left -= n;
 		put_page(rec->pages[i]);
+		zctls_ledger_put();
 	}
 	kfree(rec);
 	zctls_ledger_put();
 }
 
+/*
+ * Plaintext pages are charged to the receiving task's memory cgroup and
+ * counted one by one in the ledger.
+ */
 static struct zctls_rec *zctls_rec_alloc(unsigned int cap)
 {
 	unsigned int npages = max(1U, DIV_ROUND_UP(cap, (unsigned int)PAGE_SIZE));
@@ -248,78 +58,84 @@ static struct zctls_rec *zctls_rec_alloc(unsigned int cap)
 
 	if (WARN_ON_ONCE(npages > ZCTLS_REC_MAX_PAGES))
 		return NULL;
-	rec = kzalloc(struct_size(rec, pages, npages), GFP_KERNEL);
+	rec = kzalloc(struct_size(rec, pages, npages), GFP_KERNEL_ACCOUNT);
 	if (!rec)
 		return NULL;
 	zctls_ledger_get();
 	rec->cap = cap;
 	for (; rec->npages < npages; rec->npages++) {
-		rec->pages[rec->npages] = alloc_page(GFP_KERNEL);
+		rec->pages[rec->npages] = alloc_page(GFP_KERNEL_ACCOUNT);
 		if (!rec->pages[rec->npages]) {
 			zctls_rec_free(rec);
 			return NULL;
 		}
+		zctls_ledger_get();
 	}
 	return rec;
 }
 
-static bool zctls_is_key_update(const struct zctls_rec *rec)
-{
-	const u8 *p = page_address(rec->pages[0]);
+/* ---- the kernel-page destination ---------------------------------------- */
 
-	return rec->type == ZCTLS_TYPE_HANDSHAKE && rec->len &&
-	       p[0] == ZCTLS_HS_KEY_UPDATE;
+/* A record's way into rx->plain: fresh kernel pages, queued once verified. */
+struct zctls_rx_pages {
+	struct sock *sk;
+	struct zctls_rx *rx;
+	struct zctls_rec *rec;
+};
+
+static int zctls_pages_prepare(void *d, u32 cap, struct scatterlist **sg)
+{
+	struct zctls_rx_pages *p = d;
+	struct scatterlist *t = p->rx->req->pages;
+	unsigned int i, left = cap, n;
+
+	if (zctls_fault(p->sk, ZCTLS_FAULT_ALLOC))
+		return -ENOMEM;
+	p->rec = zctls_rec_alloc(cap);
+	if (!p->rec)
+		return -ENOMEM;
+	sg_init_table(t, p->rec->npages);
+	for (i = 0; i < p->rec->npages; i++) {
+		n = min_t(unsigned int, left, PAGE_SIZE);
+		sg_set_page(&t[i], p->rec->pages[i], n, 0);
+		left -= n;
+	}
+	*sg = t;
+	return 0;
 }
 
-/* A record failed: nothing more is framed and the error is sticky. */
-void zctls_rx_fail(struct sock *sk, struct zctls_rx *rx, int err)
+static int zctls_pages_commit(void *d, const struct zctls_rx_out *out)
 {
-	if (err == -EBADMSG)
-		zctls_stat_inc(sk, ZCTLS_STAT_DECRYPT_ERROR);
-	rx->err = err;
-	strp_stop(&rx->strp);
+	struct zctls_rx_pages *p = d;
+
+	p->rec->type = out->type;
+	p->rec->len = out->len;
+	p->rec->seq = out->seq;
+	list_add_tail(&p->rec->list, &p->rx->plain);
+	p->rx->plain_pages += p->rec->npages;
+	return 0;
 }
+
+static void zctls_pages_abort(void *d, int err)
+{
+	struct zctls_rx_pages *p = d;
+
+	zctls_rec_free(p->rec);
+	p->rec = NULL;
+}
+
+static const struct zctls_rx_dst_ops zctls_pages_ops = {
+	.prepare	= zctls_pages_prepare,
+	.commit		= zctls_pages_commit,
+	.abort		= zctls_pages_abort,
+};
 
 /* Decrypt the framed record into new kernel pages, queued on rx->plain. */
 static int zctls_rx_decrypt_next(struct sock *sk, struct zctls_rx *rx)
 {
-	struct strp_msg *rxm = strp_msg(rx->framed);
-	unsigned int cap = rxm->full_len - ZCTLS_HDR_LEN - zctls_overhead(&rx->c);
-	struct scatterlist sg[ZCTLS_REC_MAX_PAGES];
-	struct zctls_rec *rec;
-	unsigned int i, left = cap;
-	u32 len;
-	u8 type;
-	int err;
+	struct zctls_rx_pages p = { .sk = sk, .rx = rx };
 
-	rec = zctls_rec_alloc(cap);
-	if (!rec)
-		return -ENOMEM;
-	sg_init_table(sg, rec->npages);
-	for (i = 0; i < rec->npages; i++) {
-		sg_set_page(&sg[i], rec->pages[i],
-			    min_t(unsigned int, left, PAGE_SIZE), 0);
-		left -= min_t(unsigned int, left, PAGE_SIZE);
-	}
-
-	err = zctls_rx_decrypt_record(sk, rx, rx->framed, sg, &type, &len);
-	zctls_strp_next(sk, rx);
-	if (err) {
-		zctls_rec_free(rec);
-		if (err != -ENOMEM)
-			zctls_rx_fail(sk, rx, err);
-		return err;
-	}
-
-	rec->type = type;
-	rec->len = len;
-	list_add_tail(&rec->list, &rx->plain);
-	if (zctls_is_tls13(&rx->c) && zctls_is_key_update(rec)) {
-		/* Records after this one are under keys we do not have yet. */
-		WRITE_ONCE(rx->key_update_pending, true);
-		zctls_stat_inc(sk, ZCTLS_STAT_RX_REKEY_RECEIVED);
-	}
-	return 0;
+	return zctls_rx_consume(sk, rx, &zctls_pages_ops, &p);
 }
 
 /*
@@ -373,10 +189,14 @@ static bool zctls_rx_has_record(const struct zctls_rx *rx,
 	return next != &rx->plain || (!rx->err && rx->framed);
 }
 
+static bool zctls_rx_plain_full(const struct sock *sk,
+				const struct zctls_rx *rx);
+
 /*
  * The verified record after @pos (the oldest when @pos is NULL), decrypting
  * the next framed one if the queue has no more. Returns 1 with *out set,
- * 0 at end of stream, or a negative errno.
+ * 0 at end of stream, or a negative errno (-EAGAIN also when a peek may
+ * not decrypt further ahead).
  */
 static int zctls_rx_get(struct sock *sk, struct zctls_rx *rx,
 			struct zctls_rec *pos, long *timeo,
@@ -388,6 +208,8 @@ static int zctls_rx_get(struct sock *sk, struct zctls_rx *rx,
 	if (next == &rx->plain) {
 		if (rx->err)
 			return rx->err;
+		if (zctls_rx_plain_full(sk, rx))
+			return -EAGAIN;
 		err = zctls_rx_wait(sk, rx, timeo);
 		if (err <= 0)
 			return err;
@@ -400,13 +222,26 @@ static int zctls_rx_get(struct sock *sk, struct zctls_rx *rx,
 	return 1;
 }
 
-void zctls_rec_consume(struct zctls_rec *rec, u32 n)
+void zctls_rec_consume(struct zctls_rx *rx, struct zctls_rec *rec, u32 n)
 {
 	rec->off += n;
 	if (rec->off == rec->len) {
 		list_del(&rec->list);
+		rx->plain_pages -= rec->npages;
 		zctls_rec_free(rec);
 	}
+}
+
+/*
+ * Decrypting ahead (MSG_PEEK) stops once the verified plaintext queued
+ * fills the receive buffer: a peek, however large, holds no more than
+ * that, plus the one record a receive may always decrypt.
+ */
+static bool zctls_rx_plain_full(const struct sock *sk,
+				const struct zctls_rx *rx)
+{
+	return !list_empty(&rx->plain) &&
+	       (u64)rx->plain_pages * PAGE_SIZE >= READ_ONCE(sk->sk_rcvbuf);
 }
 
 /* Copy verified plaintext out. Returns the bytes copied. */
@@ -487,7 +322,7 @@ static int zctls_recv_locked(struct sock *sk, struct zctls_rx *rx,
 		if (peek)
 			pos = rec;
 		else
-			zctls_rec_consume(rec, n);
+			zctls_rec_consume(rx, rec, n);
 		if (control != ZCTLS_TYPE_DATA)
 			break;
 	}
@@ -519,6 +354,8 @@ static ssize_t zctls_rec_splice(struct sock *sk, struct zctls_rec *rec,
 	ssize_t ret;
 	int i = 0;
 
+	if (zctls_fault(sk, ZCTLS_FAULT_ALLOC))
+		return -ENOMEM;
 	skb = alloc_skb(0, GFP_KERNEL);
 	if (!skb)
 		return -ENOMEM;
@@ -559,7 +396,7 @@ ssize_t zctls_splice_read(struct socket *sock, loff_t *ppos,
 	len = min_t(size_t, len, rec->len - rec->off);
 	ret = len ? zctls_rec_splice(sk, rec, pipe, len, flags) : 0;
 	if (ret >= 0)
-		zctls_rec_consume(rec, ret);
+		zctls_rec_consume(rx, rec, ret);
 out:
 	release_sock(sk);
 	return ret;
@@ -574,20 +411,30 @@ bool zctls_rx_readable(const struct zctls_rx *rx)
 	       READ_ONCE(rx->err);
 }
 
+/*
+ * As tls.ko: readable when a whole record (or an error) waits, and at end
+ * of stream, where a read returns 0 at once; EPOLLRDHUP comes from TCP.
+ * A sticky receive error is EPOLLERR.
+ */
 __poll_t zctls_poll(struct file *file, struct socket *sock,
 		    struct poll_table_struct *wait)
 {
 	struct sock *sk = sock->sk;
 	struct zctls_sock *ctx;
+	struct zctls_rx *rx;
 	__poll_t mask;
 
 	mask = tcp_poll(file, sock, wait);
 	rcu_read_lock();
 	ctx = zctls_sk(sk);
-	if (ctx && ctx->rx) {
+	rx = ctx ? READ_ONCE(ctx->rx) : NULL;
+	if (rx) {
 		mask &= ~(EPOLLIN | EPOLLRDNORM);
-		if (zctls_rx_readable(ctx->rx))
+		if (zctls_rx_readable(rx) ||
+		    (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN))
 			mask |= EPOLLIN | EPOLLRDNORM;
+		if (READ_ONCE(rx->err))
+			mask |= EPOLLERR;
 	}
 	rcu_read_unlock();
 	return mask;
@@ -600,7 +447,7 @@ int zctls_rx_init(struct sock *sk, struct zctls_sock *ctx,
 	struct zctls_rx *rx;
 	int err;
 
-	rx = kzalloc(sizeof(*rx), GFP_KERNEL);
+	rx = kzalloc(sizeof(*rx), GFP_KERNEL_ACCOUNT);
 	if (!rx)
 		return -ENOMEM;
 	zctls_ledger_get();
@@ -609,9 +456,12 @@ int zctls_rx_init(struct sock *sk, struct zctls_sock *ctx,
 	err = zctls_crypto_init(&rx->c, info);
 	if (err)
 		goto err_free_rx;
-	err = zctls_strp_init(sk, rx);
+	err = zctls_rx_req_init(rx);
 	if (err)
 		goto err_free_crypto;
+	err = zctls_strp_init(sk, rx);
+	if (err)
+		goto err_free_req;
 
 	ctx->rx = rx;
 	ctx->rx_conf = ZCTLS_CONF_SW;
@@ -621,6 +471,8 @@ int zctls_rx_init(struct sock *sk, struct zctls_sock *ctx,
 	zctls_stat_inc(sk, ZCTLS_STAT_CURR_RX_SW);
 	return 0;
 
+err_free_req:
+	zctls_rx_req_free(rx);
 err_free_crypto:
 	zctls_crypto_free(&rx->c);
 err_free_rx:
@@ -670,6 +522,8 @@ void zctls_rx_free(struct sock *sk, struct zctls_sock *ctx)
 		list_del(&rec->list);
 		zctls_rec_free(rec);
 	}
+	rx->plain_pages = 0;
+	zctls_rx_req_free(rx);
 	zctls_crypto_free(&rx->c);
 	kfree(rx);
 	zctls_ledger_put();

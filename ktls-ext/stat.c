@@ -39,6 +39,7 @@ static const char *const zctls_stat_names[ZCTLS_STAT_NUM] = {
 	[ZCTLS_STAT_ARENA_BATCH_HIDES]	= "ZctlsArenaBatchHides",
 	[ZCTLS_STAT_ARENA_BAD_RELEASE]	= "ZctlsArenaBadRelease",
 	[ZCTLS_STAT_ARENA_EXHAUSTED]	= "ZctlsArenaExhausted",
+	[ZCTLS_STAT_FAULT_INJECTED]	= "ZctlsFaultInjected",
 };
 
 void zctls_ledger_get(void)

@@ -19,45 +19,28 @@
 #include <net/tcp.h>
 
 #include "zctls.h"
+#include "frame.h"
 
-/*
- * Check a record header against the negotiated protocol, with kTLS's
- * errno for each failure. @rec_len gets the whole record's length.
- */
-int zctls_strp_check_header(const struct zctls_crypto *c, const u8 *hdr,
-			    unsigned int *rec_len)
-{
-	unsigned int len = (hdr[3] << 8) | hdr[4];
-	unsigned int max = ZCTLS_MAX_PLAIN + zctls_overhead(c);
-
-	/* TLS 1.3 adds the inner content type and up to 255 bytes of padding */
-	if (zctls_is_tls13(c))
-		max += 256;
-	if (len > max)
-		return -EMSGSIZE;
-	if (len < zctls_overhead(c))
-		return -EBADMSG;
-	if (hdr[1] != 3 || hdr[2] != 3)
-		return -EINVAL;
-	*rec_len = ZCTLS_HDR_LEN + len;
-	return 0;
-}
-
+/* The framing decision itself is frame.c's, shared with user space. */
 static int zctls_strp_parse(struct strparser *strp, struct sk_buff *skb)
 {
 	struct zctls_rx *rx = container_of(strp, struct zctls_rx, strp);
+	struct zctls_frame_params fp = {
+		.overhead = zctls_overhead(&rx->c),
+		.tls13 = zctls_is_tls13(&rx->c),
+	};
 	struct strp_msg *rxm = strp_msg(skb);
-	u8 hdr[ZCTLS_HDR_LEN];
-	unsigned int len;
+	u8 hdr[ZCTLS_FRAME_HDR_LEN];
+	unsigned int n;
 	int err;
 
-	if (skb->len < rxm->offset + ZCTLS_HDR_LEN)
-		return 0;	/* need more bytes */
-	err = skb_copy_bits(skb, rxm->offset, hdr, sizeof(hdr));
+	if (skb->len <= rxm->offset)
+		return 0;
+	n = min_t(unsigned int, skb->len - rxm->offset, sizeof(hdr));
+	err = skb_copy_bits(skb, rxm->offset, hdr, n);
 	if (err)
 		return err;
-	err = zctls_strp_check_header(&rx->c, hdr, &len);
-	return err ? err : len;
+	return zctls_frame_check(&fp, hdr, n);
 }
 
 static void zctls_strp_rcv(struct strparser *strp, struct sk_buff *skb)

@@ -8,7 +8,12 @@
  *   sockopt.c SOL_TLS setsockopt/getsockopt, key installation and rekey
  *   tx.c     record building, encryption and transmission
  *   strp.c   RX record framing on top of the kernel's strparser
- *   rx.c     RX decryption, recvmsg, splice_read, poll
+ *   frame.c  the framing decision (header -> length or errno), no kernel
+ *            dependencies: also built in user space
+ *   rx_rec.c RX: consuming one framed record (decrypt, verify, sequence
+ *            number, error policy), for every receive path
+ *   rx.c     RX kernel-page records, recvmsg, splice_read, poll
+ *   rx_fault.c test-only fault injection (ZCTLS_SELFTEST_HOOKS=y)
  *   compat.h differences between the kernels we build for
  */
 #ifndef _ZCTLS_H
@@ -84,6 +89,7 @@ struct zctls_crypto {
  */
 struct zctls_rec {
 	struct list_head list;
+	u64 seq;			/* its record sequence number */
 	u32 len;			/* plaintext bytes */
 	u32 off;			/* bytes already consumed */
 	u32 cap;			/* bytes the pages may hold plaintext in */
@@ -105,12 +111,52 @@ struct zctls_tx {
 	struct sock *sk;
 };
 
+#define ZCTLS_REC_MAX_PAGES	DIV_ROUND_UP(ZCTLS_MAX_PLAIN + 256, PAGE_SIZE)
+
+/*
+ * The RX request context (rx_rec.c), allocated once per socket: every
+ * buffer an AEAD request's scatterlists point at, so none is on a stack.
+ */
+struct zctls_rx_req {
+	u8 hdr[ZCTLS_HDR_LEN];
+	u8 exp_iv[8];
+	u8 iv[ZCTLS_AEAD_IV_MAX];
+	u8 aad[ZCTLS_AAD_MAX];
+	u8 aad_out[ZCTLS_AAD_MAX];
+	struct scatterlist dhead[2];	/* aad_out, then the destination */
+	struct scatterlist pages[ZCTLS_REC_MAX_PAGES];	/* kernel pages */
+	unsigned int nsrc;		/* entries src holds */
+	struct scatterlist *src;	/* AAD, then the queued ciphertext */
+};
+
+/* What zctls_rx_consume() found in a record that verified. */
+struct zctls_rx_out {
+	u64 seq;			/* its sequence number */
+	u32 len;			/* plaintext bytes, padding removed */
+	u8 type;			/* content type */
+};
+
+/*
+ * A destination for one record: kernel pages (rx.c) or an arena slot
+ * (arena_rx.c). prepare() finds room for @cap bytes and points *sg at a
+ * terminated scatterlist over memory no user mapping reaches; commit()
+ * takes the verified record and may still fail (nothing is consumed then);
+ * abort() wipes and gives back what prepare() took.
+ */
+struct zctls_rx_dst_ops {
+	int (*prepare)(void *dst, u32 cap, struct scatterlist **sg);
+	int (*commit)(void *dst, const struct zctls_rx_out *out);
+	void (*abort)(void *dst, int err);
+};
+
 struct zctls_rx {
 	struct zctls_crypto c;
+	struct zctls_rx_req *req;
 	struct strparser strp;
 	/* A framed record not yet decrypted; the parser is paused while set. */
 	struct sk_buff *framed;
 	struct list_head plain;		/* decrypted records, oldest first */
+	u32 plain_pages;		/* pages the records in plain hold */
 	int err;			/* sticky decrypt error, negative */
 	bool no_pad;			/* TLS_RX_EXPECT_NO_PAD */
 	bool key_update_pending;	/* KeyUpdate received, old key spent */
@@ -212,8 +258,6 @@ void zctls_strp_start(struct sock *sk, struct zctls_rx *rx);
 void zctls_strp_stop(struct sock *sk, struct zctls_rx *rx);
 void zctls_strp_done(struct zctls_rx *rx);
 void zctls_strp_next(struct sock *sk, struct zctls_rx *rx);
-int zctls_strp_check_header(const struct zctls_crypto *c, const u8 *hdr,
-			    unsigned int *rec_len);
 
 /* rx.c */
 int zctls_rx_init(struct sock *sk, struct zctls_sock *ctx,
@@ -222,9 +266,6 @@ int zctls_rx_rekey(struct sock *sk, struct zctls_sock *ctx,
 		   const struct tls_crypto_info *info);
 void zctls_rx_stop(struct sock *sk, struct zctls_sock *ctx);
 void zctls_rx_free(struct sock *sk, struct zctls_sock *ctx);
-int zctls_rx_decrypt_record(struct sock *sk, struct zctls_rx *rx,
-			    struct sk_buff *skb, struct scatterlist *dst,
-			    u8 *type, u32 *len);
 int zctls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		  int flags, int *addr_len);
 __poll_t zctls_poll(struct file *file, struct socket *sock,
@@ -235,8 +276,39 @@ ssize_t zctls_splice_read(struct socket *sock, loff_t *ppos,
 bool zctls_rx_readable(const struct zctls_rx *rx);
 /* Also used by the arena receive path (arena_rx.c). */
 int zctls_rx_wait(struct sock *sk, struct zctls_rx *rx, long *timeo);
+void zctls_rec_consume(struct zctls_rx *rx, struct zctls_rec *rec, u32 n);
+
+/* rx_rec.c */
+int zctls_rx_req_init(struct zctls_rx *rx);
+void zctls_rx_req_free(struct zctls_rx *rx);
+int zctls_rx_consume(struct sock *sk, struct zctls_rx *rx,
+		     const struct zctls_rx_dst_ops *ops, void *dst);
 void zctls_rx_fail(struct sock *sk, struct zctls_rx *rx, int err);
-void zctls_rec_consume(struct zctls_rec *rec, u32 n);
+void zctls_sg_walk(struct scatterlist *sg, unsigned int len,
+		   bool (*fn)(u8 *p, unsigned int n, unsigned int pos,
+			      void *arg), void *arg);
+
+/*
+ * rx_fault.c, test-only: zctls_fault() says whether the caller should fail
+ * this time (module parameters fault_* of a ZCTLS_SELFTEST_HOOKS=y build),
+ * and counts each injected failure in ZctlsFaultInjected.
+ */
+enum zctls_fault_site {
+	ZCTLS_FAULT_ALLOC,		/* an RX allocation: -ENOMEM */
+	ZCTLS_FAULT_AEAD,		/* an RX AEAD call: -ENOMEM */
+	ZCTLS_FAULT_COPY,		/* an arena completion copy: -EFAULT */
+	ZCTLS_FAULT_NUM
+};
+
+#ifdef ZCTLS_SELFTEST_HOOKS
+bool zctls_fault(const struct sock *sk, enum zctls_fault_site site);
+#else
+static inline bool zctls_fault(const struct sock *sk,
+			       enum zctls_fault_site site)
+{
+	return false;
+}
+#endif
 
 /* stat.c */
 enum zctls_stat_item {
@@ -261,6 +333,7 @@ enum zctls_stat_item {
 	ZCTLS_STAT_ARENA_BATCH_HIDES,	/* hide batches (TLB flush rounds) */
 	ZCTLS_STAT_ARENA_BAD_RELEASE,	/* release ring entries ignored */
 	ZCTLS_STAT_ARENA_EXHAUSTED,	/* receives stopped: no free slot */
+	ZCTLS_STAT_FAULT_INJECTED,	/* test hooks: failures injected */
 	ZCTLS_STAT_NUM
 };
 
