@@ -458,9 +458,11 @@ static int parse_file(struct parser *p, struct px_config *c, FILE *f)
 		     global_key(p, c, tok, n)) < 0)
 			return -1;
 	}
-	if (cur != NULL)
-		return perr(p, "listen section from line %d is not closed",
-			    cur->line);
+	if (cur != NULL) {
+		p->line = cur->line;
+		return perr(p, "listen section is not closed (no \"}\" "
+			    "before the end of the file)");
+	}
 	return 0;
 }
 

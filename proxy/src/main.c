@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -154,6 +155,18 @@ static int daemonize(void)
 	return 0;
 }
 
+/* Two descriptors per connection, and a pipe on the kernel backends. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			px_log(PX_LOG_WARN, "RLIMIT_NOFILE: %m");
+	}
+}
+
 struct state {
 	struct opts *o;
 	struct px_config *cfg;
@@ -279,6 +292,7 @@ int main(int argc, char **argv)
 	}
 	px_log_init(st.cfg->log_level, st.cfg->log_syslog || !o.foreground);
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
