@@ -21,11 +21,12 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 skip() { echo "$*"; exit 77; }
-fail() { echo "FAIL: $*"; FAILURES=$((FAILURES + 1)); }
+fail() { echo "FAIL: $*"; echo "$*" >> "$WORK/failures"; FAILURES=$((FAILURES + 1)); }
 ok() { echo "ok: $*"; }
 finish() {
 	if [ "$FAILURES" -ne 0 ]; then
-		echo "--- proxy log (tail)"; tail -n 30 "$WORK/proxy.log" 2>/dev/null
+		echo "--- proxy log (tail)"; tail -n 12 "$WORK/proxy.log" 2>/dev/null | cut -c1-300
+		echo "--- failures:"; cat "$WORK/failures"
 		exit 1
 	fi
 	exit 0
@@ -114,6 +115,7 @@ metric() {
 	metrics | awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }'
 }
 metric_ge() { [ "$(metric "$1")" -ge "$2" ]; }
+metric_is() { [ "$(metric "$1")" = "$2" ]; }
 
 # start_nginx: static files under $WORK/www, PUT under /up/, an h2c
 # server and a proxy_protocol server that logs the PROXY addresses.
