@@ -7,7 +7,8 @@
  *       [--engine openssl|mbedtls] [--backend auto|kernel|ktls|user]
  *       [--bind ADDR] [--copy] [--max-conns N] [--port-file FILE]
  *       [--alpn LIST] [--ciphers LIST] [--ciphersuites LIST]
- *       [--min VERSION] [--max VERSION]
+ *       [--min VERSION] [--max VERSION] [--resume]
+ *       [--verify-client none|optional|required --ca FILE]
  *
  * --port 0 picks a free port; --port-file writes it to FILE.  --copy
  * uses zctls_recv instead of zctls_recv_borrow.  --max-conns N exits
@@ -38,7 +39,8 @@ static void usage(void)
 		" [--max-conns N]\n"
 		"       [--port-file FILE] [--alpn LIST] [--ciphers LIST]"
 		" [--ciphersuites LIST]\n"
-		"       [--min 1.2|1.3] [--max 1.2|1.3]\n");
+		"       [--min 1.2|1.3] [--max 1.2|1.3] [--resume]\n"
+		"       [--verify-client none|optional|required --ca FILE]\n");
 	exit(2);
 }
 
@@ -67,15 +69,17 @@ static int parse_backend(const char *s, enum zctls_backend *b)
 
 static void log_conn(struct zctls *c, unsigned id)
 {
-	const char *alpn = zctls_conn_alpn(c);
+	const char *alpn = zctls_conn_alpn(c), *peer = zctls_conn_peer_subject(c);
 
 	pthread_mutex_lock(&log_lock);
 	fprintf(stderr, "conn %u: version=%s cipher=%s alpn=%s engine=%s "
-		"backend=%s hides_unauthenticated=%s why=\"%s\"\n", id,
+		"backend=%s hides_unauthenticated=%s resumed=%s peer=\"%s\" "
+		"why=\"%s\"\n", id,
 		zctls_conn_version(c), zctls_conn_cipher(c),
 		alpn ? alpn : "-", zctls_conn_engine(c), zctls_conn_backend(c),
 		zctls_conn_hides_unauthenticated(c) == 1 ? "yes" : "NO",
-		zctls_conn_backend_reason(c));
+		zctls_conn_session_reused(c) == 1 ? "yes" : "no",
+		peer ? peer : "-", zctls_conn_backend_reason(c));
 	pthread_mutex_unlock(&log_lock);
 }
 
@@ -187,6 +191,8 @@ static struct zctls_config *make_config(int argc, char **argv, int *port,
 		{ "port-file", 1, 0, 'f' }, { "alpn", 1, 0, 'a' },
 		{ "ciphers", 1, 0, 'x' }, { "ciphersuites", 1, 0, 's' },
 		{ "min", 1, 0, 'm' }, { "max", 1, 0, 'M' },
+		{ "resume", 0, 0, 'r' }, { "verify-client", 1, 0, 'v' },
+		{ "ca", 1, 0, 'A' },
 		{ 0, 0, 0, 0 }
 	};
 	struct zctls_config *cfg = zctls_config_new();
@@ -224,6 +230,17 @@ static struct zctls_config *make_config(int argc, char **argv, int *port,
 		case 's': rc |= zctls_config_set_ciphersuites(cfg, optarg); break;
 		case 'm': minv = parse_version(optarg); break;
 		case 'M': maxv = parse_version(optarg); break;
+		case 'r': rc |= zctls_config_set_session_resumption(cfg, 1); break;
+		case 'v':
+			if (strcmp(optarg, "none") && strcmp(optarg, "optional") &&
+			    strcmp(optarg, "required"))
+				usage();
+			rc |= zctls_config_set_verify_client(cfg, optarg[0] == 'n' ?
+				ZCTLS_VERIFY_CLIENT_NONE : optarg[0] == 'o' ?
+				ZCTLS_VERIFY_CLIENT_OPTIONAL :
+				ZCTLS_VERIFY_CLIENT_REQUIRED);
+			break;
+		case 'A': rc |= zctls_config_set_ca_file(cfg, optarg); break;
 		default: usage();
 		}
 	}

@@ -90,6 +90,27 @@ int zctls_config_set_backend(struct zctls_config *config,
 			     enum zctls_backend backend);
 int zctls_config_insecure_noverify(struct zctls_config *config);
 
+/*
+ * Size of the zctls.ko receive arena owned by a context made from this
+ * config and shared by all its connections (0: library default).
+ * Ignored by backends without an arena.  A connection that cannot get
+ * arena zero-copy says why in zctls_conn_backend_reason().
+ */
+int zctls_config_set_arena_size(struct zctls_config *config, size_t bytes);
+
+/* Client certificates, verified against zctls_config_set_ca_file(). */
+#define ZCTLS_VERIFY_CLIENT_NONE	0
+#define ZCTLS_VERIFY_CLIENT_OPTIONAL	1
+#define ZCTLS_VERIFY_CLIENT_REQUIRED	2
+int zctls_config_set_verify_client(struct zctls_config *config, int mode);
+
+/*
+ * Session resumption.  Server: TLS 1.3 tickets, TLS 1.2 tickets and a
+ * session-ID cache.  Client: the last session is kept and offered again.
+ */
+int zctls_config_set_session_resumption(struct zctls_config *config,
+					int enable);
+
 /* Contexts: a server or client context spawns connections. */
 struct zctls *zctls_server(struct zctls_config *config);
 struct zctls *zctls_client(struct zctls_config *config);
@@ -126,6 +147,16 @@ const char *zctls_conn_engine(struct zctls *conn);
 const char *zctls_conn_backend(struct zctls *conn);
 const char *zctls_conn_backend_reason(struct zctls *conn);
 int zctls_conn_hides_unauthenticated(struct zctls *conn);
+int zctls_conn_session_reused(struct zctls *conn);
+const char *zctls_conn_peer_subject(struct zctls *conn);
+
+/* The zctls.ko arena of a server or client context. */
+struct zctls_arena_stats {
+	unsigned int slots_total;
+	unsigned int slots_in_use;	/* revealed, not yet released */
+	unsigned long long exhausted;	/* receives refused: no free slot */
+};
+int zctls_arena_stats(struct zctls *ctx, struct zctls_arena_stats *st);
 
 #ifdef __cplusplus
 }

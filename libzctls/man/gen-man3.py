@@ -185,6 +185,33 @@ SUMMARY = {
  'zctls_conn_backend_reason': 'why a connection got its record backend',
  'zctls_conn_hides_unauthenticated': 'whether the backend hides unauthenticated plaintext',
 }
+
+page('zctls_config_set_arena_size', ['int zctls_config_set_arena_size(struct zctls_config *config,', '    size_t bytes);'],
+ 'sets the size of the zctls.ko receive arena. A server or client context made from\n.I config\ncreates one arena on\n.I /dev/zctls\nand shares it among all its connections: revealed slots of every connection come out of it, and each is returned to it by\n.BR zctls_release (3)\n(or when its connection is freed).\n.I bytes\nis rounded down to whole slots (one record each, 20 KiB with 4 KiB pages); 0 selects the default of 2 MiB. The arena is charged to the user\'s\n.B RLIMIT_MEMLOCK\nonce per context, not per connection. The setting is ignored by backends without an arena (user, ktls).\n.PP\nNothing falls back silently: if the arena cannot be created or attached (module without it, the limit reached), the connection still works over zctls.ko but borrowing copies, and\n.BR zctls_conn_backend_reason (3)\nsays why. When every slot is revealed, a record is received by copy instead of waiting or failing; such events are counted in\n.BR zctls_arena_stats (3).',
+ cfg_ret.format(n='zctls_config_set_arena_size') + '\nA size smaller than one slot or larger than 65536 slots is refused.', ['zctls_arena_stats', 'zctls_conn_backend_reason', 'zctls_recv_borrow'])
+page('zctls_config_set_verify_client', ['#define ZCTLS_VERIFY_CLIENT_NONE     0', '#define ZCTLS_VERIFY_CLIENT_OPTIONAL 1', '#define ZCTLS_VERIFY_CLIENT_REQUIRED 2', '', 'int zctls_config_set_verify_client(struct zctls_config *config,', '    int mode);'],
+ 'sets whether a server asks clients for a certificate.\n.TP\n.B ZCTLS_VERIFY_CLIENT_NONE\nno certificate is requested (the default).\n.TP\n.B ZCTLS_VERIFY_CLIENT_OPTIONAL\na certificate is requested; a client may send none, but one it sends must verify.\n.TP\n.B ZCTLS_VERIFY_CLIENT_REQUIRED\nthe handshake fails unless the client sends a certificate that verifies.\n.PP\nCertificates are verified against the authorities of\n.BR zctls_config_set_ca_file (3),\nwhich must be set: creating the server context fails otherwise. A failed verification fails the handshake with\n.BR ZCTLS_E_VERIFY .\nThe verified subject is reported by\n.BR zctls_conn_peer_subject (3).\nA client presents the first key pair of its configuration as its certificate.',
+ cfg_ret.format(n='zctls_config_set_verify_client'), ['zctls_config_set_ca_file', 'zctls_conn_peer_subject', 'zctls_config_add_keypair_file'])
+page('zctls_config_set_session_resumption', ['int zctls_config_set_session_resumption(struct zctls_config *config,', '    int enable);'],
+ 'turns session resumption on (non-zero) or off (0, the default).\n.PP\nA server then issues TLS 1.3 session tickets (two per full handshake, OpenSSL engine), TLS 1.2 session tickets, and keeps a session-ID cache; tickets and cache belong to the server context, so connections of one context resume each other\'s sessions.\n.PP\nA client keeps the last session it was given and offers it on the next connection of any client context made from the same configuration (a client context is one connection). With TLS 1.3 the tickets arrive after the handshake; the library receives them like any record and hands them to the engine.\n.PP\nWhether a connection was resumed is reported by\n.BR zctls_conn_session_reused (3).\nResumption works the same on every record backend: it only changes the handshake.',
+ cfg_ret.format(n='zctls_config_set_session_resumption'), ['zctls_conn_session_reused', 'zctls_server', 'zctls_client'])
+page('zctls_conn_session_reused', ['int zctls_conn_session_reused(struct zctls *conn);'],
+ 'tells whether the handshake of\n.I conn\nresumed an earlier session (see\n.BR zctls_config_set_session_resumption (3))\ninstead of performing a full handshake.',
+ '.BR zctls_conn_session_reused ()\nreturns 1 if it did, 0 if it did not or the handshake has not completed, \\-1 if\n.I conn\nis not a connection.', ['zctls_config_set_session_resumption', 'zctls_handshake'])
+page('zctls_conn_peer_subject', ['const char *zctls_conn_peer_subject(struct zctls *conn);'],
+ 'returns the subject of the peer\'s certificate on one line, in the form\n.BR /C=..../O=..../CN=.... ,\nbut only if that certificate was verified: on a client, the server\'s certificate unless\n.BR zctls_config_insecure_noverify (3)\nwas used; on a server, a client certificate under\n.BR zctls_config_set_verify_client (3).',
+ '.BR zctls_conn_peer_subject ()\nreturns the subject, owned by\n.I conn\nand valid until\n.BR zctls_free (3),\nor NULL if there is no verified certificate or the handshake has not completed.', ['zctls_config_set_verify_client', 'zctls_conn_servername'])
+page('zctls_arena_stats', ['struct zctls_arena_stats {', '    unsigned int slots_total;', '    unsigned int slots_in_use;', '    unsigned long long exhausted;', '};', '', 'int zctls_arena_stats(struct zctls *ctx,', '    struct zctls_arena_stats *st);'],
+ 'reports on the zctls.ko receive arena of the server or client context\n.IR ctx :\n.I slots_total\nslots (see\n.BR zctls_config_set_arena_size (3)),\n.I slots_in_use\nof them revealed and not yet returned (borrowed by the caller or holding data not yet read), and\n.I exhausted\ntimes a connection found every slot in use and received a record by copy instead. The context creates its arena when it is made, if\n.I /dev/zctls\nis there and its backend is auto or kernel; a connection retries if that failed.',
+ '.BR zctls_arena_stats ()\nreturns 0 and fills\n.IR st ,\nor \\-1 if\n.I ctx\nhas no arena (user or ktls backend, no zctls.ko, the arena could not be created) or is a connection of a server context;\n.BR zctls_error (3)\nsays which.', ['zctls_config_set_arena_size', 'zctls_recv_borrow', 'zctls_release'])
+SUMMARY.update({
+ 'zctls_config_set_arena_size': 'size of the context\'s zctls.ko receive arena',
+ 'zctls_config_set_verify_client': 'request and verify client certificates',
+ 'zctls_config_set_session_resumption': 'enable TLS session resumption',
+ 'zctls_conn_session_reused': 'whether a connection resumed a session',
+ 'zctls_conn_peer_subject': 'subject of the verified peer certificate',
+ 'zctls_arena_stats': 'usage of a context\'s zctls.ko receive arena',
+})
 os.makedirs(OUT + '/man3', exist_ok=True)
 for name, proto, desc, ret, see, errors, extra in pages:
     s = HDR.format(name=name.upper(), date=DATE)

@@ -51,6 +51,18 @@ int zc_arena_init(struct zc_arena *a, unsigned nslots)
 		a->user = NULL;
 		goto fail;
 	}
+	/*
+	 * A child of fork() gets neither view, and no core dump holds
+	 * plaintext.  The mappings keep the memfd alive, so its fd is
+	 * closed: a child cannot map it again either.
+	 */
+	if (madvise(a->priv, len, MADV_DONTFORK) < 0 ||
+	    madvise(a->user, len, MADV_DONTFORK) < 0 ||
+	    madvise(a->priv, len, MADV_DONTDUMP) < 0 ||
+	    madvise(a->user, len, MADV_DONTDUMP) < 0)
+		goto fail;
+	close(a->memfd);
+	a->memfd = -1;
 	return 0;
 fail:
 	zc_arena_destroy(a);

@@ -8,6 +8,8 @@
  * after zc_record_open() returned success.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -63,6 +65,10 @@ static int user_recv_record(struct zctls *c, uint8_t *dst, size_t cap,
 	}
 	rc = zc_record_open(&c->rx, c->rxbuf, rec_len, dst, cap, type, len);
 	zc_rx_consume(c, rec_len);
+	if (c->rx_have == 0) {
+		free(c->rxbuf);	/* idle connections keep no input buffer */
+		c->rxbuf = NULL;
+	}
 	if (rc == 0)
 		return 1;
 	return rc;
@@ -102,6 +108,7 @@ static ssize_t user_sendfile(struct zctls *c, int in_fd, off_t *off,
 		return zc_fail_errno(c, errno, "sendfile: read");
 	if (n > 0 && user_send_record(c, ZC_CT_APPDATA, buf, (size_t)n) < 0)
 		n = -1;
+	explicit_bzero(buf, want);	/* file plaintext on the stack */
 	if (n > 0 && off)
 		*off += n;
 	return n;

@@ -43,6 +43,7 @@ void zc_config_unref(struct zctls_config *cfg)
 	free(cfg->ca_file);
 	free(cfg->ciphers);
 	free(cfg->ciphersuites);
+	zc_config_save_session(cfg, ZCTLS_ENGINE_OPENSSL, NULL, NULL);
 	free(cfg);
 }
 
@@ -209,4 +210,80 @@ int zc_config_pick_keypair(struct zctls_config *cfg, const char *servername)
 	if (idx < 0 || (unsigned)idx >= cfg->nkp)
 		return -1;
 	return idx;
+}
+
+/* One slot holds a whole record: 16 KiB + 1 rounded up to pages. */
+static size_t arena_slot_size(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t page = pg > 0 ? (size_t)pg : 4096;
+
+	return (16385 + page - 1) / page * page;
+}
+
+int zctls_config_set_arena_size(struct zctls_config *config, size_t bytes)
+{
+	size_t slot = arena_slot_size();
+
+	if (bytes != 0 && (bytes < slot || bytes / slot > 65536)) {
+		zc_config_fail(config, "arena size %zu out of range (%zu bytes"
+			       " = one slot .. %zu bytes)", bytes, slot,
+			       slot * 65536);
+		return -1;
+	}
+	config->arena_size = bytes;
+	return 0;
+}
+
+int zctls_config_set_verify_client(struct zctls_config *config, int mode)
+{
+	if (mode < ZCTLS_VERIFY_CLIENT_NONE ||
+	    mode > ZCTLS_VERIFY_CLIENT_REQUIRED) {
+		zc_config_fail(config, "unknown client verification mode %d",
+			       mode);
+		return -1;
+	}
+	config->verify_client = mode;
+	return 0;
+}
+
+int zctls_config_set_session_resumption(struct zctls_config *config,
+					int enable)
+{
+	config->resumption = enable != 0;
+	if (!enable)
+		zc_config_save_session(config, config->engine, NULL, NULL);
+	return 0;
+}
+
+/* Replace the saved client session (data NULL: forget it). */
+void zc_config_save_session(struct zctls_config *cfg, enum zctls_engine e,
+			    void *data, void (*free_fn)(void *))
+{
+	struct zc_saved_session *s = cfg->session;
+
+	if (s != NULL) {
+		s->free_fn(s->data);
+		free(s);
+		cfg->session = NULL;
+	}
+	if (data == NULL)
+		return;
+	s = malloc(sizeof(*s));
+	if (s == NULL) {
+		free_fn(data);	/* resumption is an optimisation */
+		return;
+	}
+	s->engine = e;
+	s->data = data;
+	s->free_fn = free_fn;
+	cfg->session = s;
+}
+
+void *zc_config_session(struct zctls_config *cfg, enum zctls_engine e)
+{
+	if (!cfg->resumption || cfg->session == NULL ||
+	    cfg->session->engine != e)
+		return NULL;
+	return cfg->session->data;
 }

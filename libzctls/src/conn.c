@@ -9,6 +9,7 @@
  * is ever copied or lent to the caller.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -41,11 +42,28 @@ int zc_send_alert(struct zctls *c, int desc)
 	return zc_tx_flush(c);
 }
 
+/*
+ * Keys installed: drop what an idle connection does not need.  The
+ * kernel backends read from the socket themselves, and receive into
+ * their own arena only when zctls.ko's is unavailable or exhausted.
+ */
 int zc_handshake_done(struct zctls *c)
 {
 	if (zc_backend_install(c) < 0)
 		return -1;
 	c->state = ZC_ST_OPEN;
+	if (c->rx_have == 0) {
+		free(c->rxbuf);
+		c->rxbuf = NULL;
+	}
+	if (c->tx_len == 0 && c->txbuf != NULL) {
+		explicit_bzero(c->txbuf, c->tx_cap);
+		free(c->txbuf);
+		c->txbuf = NULL;
+		c->tx_cap = 0;
+	}
+	if (c->karena == NULL && zc_arena_init(&c->arena, ZC_ARENA_SLOTS) < 0)
+		return zc_fail_errno(c, errno, "receive arena (memfd)");
 	return 0;
 }
 
@@ -60,7 +78,9 @@ int zctls_handshake(struct zctls *conn)
 	rc = conn->engine->handshake(conn);
 	if (rc != 0)
 		return rc;
-	conn->engine->conn_free(conn);
+	/* Only what KeyUpdate needs (c->tx, c->rx) outlives the handshake. */
+	if (conn->engine->keep_state == NULL || !conn->engine->keep_state(conn))
+		conn->engine->conn_free(conn);
 	return zc_handshake_done(conn);
 }
 
@@ -100,35 +120,97 @@ static int key_update(struct zctls *c, const uint8_t *body, size_t len)
 	return 0;
 }
 
-/* Post-handshake handshake messages, each whole within its record. */
-static int handshake_record(struct zctls *c, const uint8_t *p, size_t len)
+/* One whole post-handshake message (header included). */
+static int handshake_msg(struct zctls *c, const uint8_t *p, size_t mlen,
+			 int last_in_record)
+{
+	if (p[0] == ZC_HS_KEY_UPDATE) {
+		/* RFC 8446 5.1: a key change must end its record. */
+		if (!last_in_record) {
+			zc_send_alert(c, ZC_ALERT_UNEXPECTED_MESSAGE);
+			return zc_fail(c, ZCTLS_E_PROTOCOL, "data after "
+				       "KeyUpdate in the same record");
+		}
+		return key_update(c, p + 4, mlen);
+	}
+	if (p[0] == ZC_HS_NEW_SESSION_TICKET && !c->is_server) {
+		/* Kept by the engine when resuming, else consumed unused. */
+		if (c->hs != NULL && c->engine->post_handshake != NULL)
+			return c->engine->post_handshake(c, p, 4 + mlen);
+		return 0;
+	}
+	if (p[0] == 0 && c->version == ZCTLS_TLS1_2 && !c->is_server)
+		return 0;	/* HelloRequest: ignored, no renegotiation */
+	zc_send_alert(c, ZC_ALERT_UNEXPECTED_MESSAGE);
+	return zc_fail(c, ZCTLS_E_PROTOCOL, "unexpected post-handshake "
+		       "message type %u", p[0]);
+}
+
+/* Keep the start of a message that continues in the next record. */
+static int keep_fragment(struct zctls *c, const uint8_t *p, size_t len)
+{
+	size_t mlen = len >= 4 ? ((size_t)p[1] << 16 | p[2] << 8 | p[3]) : 0;
+
+	if (mlen > ZC_HS_MSG_MAX) {
+		zc_send_alert(c, ZC_ALERT_DECODE_ERROR);
+		return zc_fail(c, ZCTLS_E_PROTOCOL, "post-handshake message "
+			       "of %zu bytes is too long", mlen);
+	}
+	c->hs_frag = malloc(len);
+	if (c->hs_frag == NULL)
+		return zc_fail(c, ZCTLS_E_NOMEM, "out of memory");
+	memcpy(c->hs_frag, p, len);
+	c->hs_frag_len = len;
+	return 0;
+}
+
+static int handshake_msgs(struct zctls *c, const uint8_t *p, size_t len)
 {
 	size_t mlen;
 
 	while (len > 0) {
 		if (len < 4 || (mlen = (size_t)p[1] << 16 | p[2] << 8 | p[3])
-				> len - 4) {
-			zc_send_alert(c, ZC_ALERT_DECODE_ERROR);
-			return zc_fail(c, ZCTLS_E_PROTOCOL, "post-handshake "
-				       "message split across records "
-				       "(unsupported) or truncated");
-		}
-		if (p[0] == ZC_HS_KEY_UPDATE) {
-			if (key_update(c, p + 4, mlen) < 0)
-				return -1;
-		} else if (p[0] == ZC_HS_NEW_SESSION_TICKET && !c->is_server) {
-			/* No resumption: the ticket is consumed unused. */
-		} else if (!(p[0] == 0 && c->version == ZCTLS_TLS1_2 &&
-			     !c->is_server)) {
-			zc_send_alert(c, ZC_ALERT_UNEXPECTED_MESSAGE);
-			return zc_fail(c, ZCTLS_E_PROTOCOL, "unexpected "
-				       "post-handshake message type %u", p[0]);
-		}
-		/* HelloRequest (TLS 1.2) is ignored: no renegotiation. */
+				> len - 4)
+			return keep_fragment(c, p, len);
+		if (handshake_msg(c, p, mlen, len == 4 + mlen) < 0)
+			return -1;
 		p += 4 + mlen;
 		len -= 4 + mlen;
 	}
 	return 0;
+}
+
+static void drop_fragment(struct zctls *c)
+{
+	explicit_bzero(c->hs_frag, c->hs_frag_len);
+	free(c->hs_frag);
+	c->hs_frag = NULL;
+	c->hs_frag_len = 0;
+}
+
+/*
+ * Post-handshake handshake messages.  A message may span records
+ * (RFC 8446 5.1): its start is kept until the rest has arrived.
+ */
+static int handshake_record(struct zctls *c, const uint8_t *p, size_t len)
+{
+	uint8_t *joined;
+	size_t n;
+	int rc;
+
+	if (c->hs_frag_len == 0)
+		return handshake_msgs(c, p, len);
+	n = c->hs_frag_len + len;
+	joined = malloc(n);
+	if (joined == NULL)
+		return zc_fail(c, ZCTLS_E_NOMEM, "out of memory");
+	memcpy(joined, c->hs_frag, c->hs_frag_len);
+	memcpy(joined + c->hs_frag_len, p, len);
+	drop_fragment(c);
+	rc = handshake_msgs(c, joined, n);
+	explicit_bzero(joined, n);
+	free(joined);
+	return rc;
 }
 
 /* 1: keep reading, 0: close_notify seen, -1: failed. */
@@ -174,8 +256,16 @@ static int next_record(struct zctls *c, struct zc_rec *r)
 		rc = zc_karena_next(c, &r->data, &r->len, &r->type, &ks);
 		if (rc == 1)
 			r->kslot = ks;
-		return rc;
+		if (rc != ZC_KARENA_EXHAUSTED)
+			return rc;
+		/*
+		 * Every slot of the context's arena is revealed (counted in
+		 * zctls_arena_stats): this record comes by recvmsg into our
+		 * own arena, a copy; nothing waits or fails for it.
+		 */
 	}
+	if (c->arena.nslots == 0 && zc_arena_init(&c->arena, ZC_ARENA_SLOTS) < 0)
+		return zc_fail_errno(c, errno, "receive arena (memfd)");
 	r->slot = zc_arena_take(&c->arena);
 	if (r->slot < 0)
 		return zc_fail(c, ZCTLS_E_INVALID, "all receive slots are "
@@ -226,6 +316,11 @@ static int record_failed(struct zctls *c, int rc)
 /* Alerts and post-handshake messages: 1 keep reading, 0 EOF, -1. */
 static int control_record(struct zctls *c, const struct zc_rec *r)
 {
+	if (c->hs_frag_len > 0 && r->type != ZC_CT_HANDSHAKE) {
+		zc_send_alert(c, ZC_ALERT_UNEXPECTED_MESSAGE);
+		return zc_fail(c, ZCTLS_E_PROTOCOL, "record of type %u inside"
+			       " a split handshake message", r->type);
+	}
 	if (r->type == ZC_CT_ALERT)
 		return alert_record(c, r->data, r->len);
 	if (r->type == ZC_CT_HANDSHAKE)
@@ -257,7 +352,8 @@ static int fill(struct zctls *c)
 		rc = next_record(c, &r);
 		if (rc != 1)
 			return record_failed(c, rc);
-		if (r.type == ZC_CT_APPDATA && r.len > 0) {
+		if (r.type == ZC_CT_APPDATA && r.len > 0 &&
+		    c->hs_frag_len == 0) {
 			c->cur_slot = r.slot;
 			c->cur_kslot = r.kslot;
 			c->cur_kdata = r.data;

@@ -14,8 +14,6 @@
 
 #include "internal.h"
 
-#define ZC_ARENA_SLOTS	16
-
 static struct zctls *handle_new(enum zc_kind kind, struct zctls_config *cfg)
 {
 	struct zctls *c = calloc(1, sizeof(*c));
@@ -48,6 +46,9 @@ static struct zctls *context_new(enum zc_kind kind, struct zctls_config *cfg)
 		zctls_free(c);
 		return NULL;
 	}
+	if (cfg->backend == ZCTLS_BACKEND_AUTO ||
+	    cfg->backend == ZCTLS_BACKEND_KERNEL)
+		zc_kshared_prepare(c);	/* failures are retried per connection */
 	return c;
 }
 
@@ -73,8 +74,6 @@ static int conn_start(struct zctls *c, int fd, int own_fd)
 	c->state = ZC_ST_HANDSHAKE;
 	if (zc_backend_attach(c) < 0)
 		return -1;
-	if (zc_arena_init(&c->arena, ZC_ARENA_SLOTS) < 0)
-		return zc_fail_errno(c, errno, "receive arena (memfd)");
 	return c->engine->conn_init(c);
 }
 
@@ -203,6 +202,7 @@ void zctls_free(struct zctls *ctx)
 	if (ctx->parent == NULL && ctx->engine_ctx != NULL)
 		ctx->engine->ctx_free(ctx);
 	zc_karena_detach(ctx);
+	zc_kshared_free(ctx);
 	zc_arena_destroy(&ctx->arena);
 	traffic_free(&ctx->tx);
 	traffic_free(&ctx->rx);
@@ -211,6 +211,10 @@ void zctls_free(struct zctls *ctx)
 	free(ctx->txbuf);
 	free(ctx->rxbuf);
 	free(ctx->servername);
+	free(ctx->peer_subject);
+	if (ctx->hs_frag != NULL)
+		explicit_bzero(ctx->hs_frag, ctx->hs_frag_len);
+	free(ctx->hs_frag);
 	zc_config_unref(ctx->config);
 	explicit_bzero(ctx, sizeof(*ctx));
 	free(ctx);
@@ -219,4 +223,18 @@ void zctls_free(struct zctls *ctx)
 int zctls_pollfd(struct zctls *conn)
 {
 	return conn == NULL ? -1 : conn->fd;
+}
+
+int zctls_arena_stats(struct zctls *ctx, struct zctls_arena_stats *st)
+{
+	if (ctx == NULL || st == NULL)
+		return -1;
+	memset(st, 0, sizeof(*st));
+	if (ctx->kind == ZC_CONN && ctx->parent != NULL)
+		return zc_fail(ctx, ZCTLS_E_INVALID, "zctls_arena_stats: "
+			       "pass the server context, not a connection");
+	if (zc_kshared_stats(ctx, st) < 0)
+		return zc_fail(ctx, ZCTLS_E_INVALID, "no zctls.ko arena in "
+			       "this context");
+	return 0;
 }

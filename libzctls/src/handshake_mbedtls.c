@@ -20,6 +20,9 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/ssl_cache.h>
+#include <mbedtls/ssl_ticket.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ciphersuites.h>
@@ -50,6 +53,12 @@ struct mb_ctx {
 	int suites[MAX_SUITES + 1];
 	char alpn_buf[256];
 	const char *alpn[MAX_ALPN + 1];
+	/* Server resumption: session-ID cache and ticket keys. */
+	int resume;
+	mbedtls_ssl_cache_context cache;
+	mbedtls_ssl_ticket_context ticket;
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
 };
 
 struct mb_hs {
@@ -63,6 +72,8 @@ struct mb_hs {
 	int have_keys;
 	uint8_t master[48];
 	uint8_t crandom[32], srandom[32];
+	int resumed;		/* server: a cached session or ticket was taken */
+	const mbedtls_ssl_session *offered;	/* client: saved session */
 };
 
 static int mb_fail(struct zctls *c, enum zctls_errcode code, const char *what,
@@ -137,6 +148,13 @@ static void mb_ctx_free(struct zctls *c)
 		mbedtls_pk_free(&mc->key[i]);
 	}
 	mbedtls_x509_crt_free(&mc->ca);
+	if (mc->resume) {
+		mbedtls_ssl_cache_free(&mc->cache);
+		mbedtls_ssl_ticket_free(&mc->ticket);
+		mbedtls_ctr_drbg_free(&mc->drbg);
+		mbedtls_entropy_free(&mc->entropy);
+	}
+	explicit_bzero(mc, sizeof(*mc));
 	free(mc);
 	c->engine_ctx = NULL;
 }
@@ -159,6 +177,45 @@ static int load_keypairs(struct zctls *c, struct mb_ctx *mc)
 				       cfg->kp[mc->n].key_file, rc);
 	}
 	return 0;
+}
+
+static int resume_init(struct zctls *c, struct mb_ctx *mc)
+{
+	static const char pers[] = "libzctls tickets";
+	int rc;
+
+	mc->resume = 1;
+	mbedtls_ssl_cache_init(&mc->cache);
+	mbedtls_ssl_ticket_init(&mc->ticket);
+	mbedtls_entropy_init(&mc->entropy);
+	mbedtls_ctr_drbg_init(&mc->drbg);
+	rc = mbedtls_ctr_drbg_seed(&mc->drbg, mbedtls_entropy_func,
+				   &mc->entropy, (const unsigned char *)pers,
+				   sizeof(pers) - 1);
+	if (rc == 0)
+		rc = mbedtls_ssl_ticket_setup(&mc->ticket,
+					      mbedtls_ctr_drbg_random,
+					      &mc->drbg,
+					      MBEDTLS_CIPHER_AES_256_GCM,
+					      86400);
+	return rc ? mb_fail(c, ZCTLS_E_CONFIG, "session tickets", rc) : 0;
+}
+
+static int load_ca(struct zctls *c, struct mb_ctx *mc)
+{
+	struct zctls_config *cfg = c->config;
+	int rc;
+
+	if (c->is_server && cfg->verify_client && cfg->ca_file == NULL)
+		return zc_fail(c, ZCTLS_E_CONFIG, "client certificate "
+			       "verification needs a CA file "
+			       "(zctls_config_set_ca_file)");
+	if (c->is_server ? !cfg->verify_client : cfg->noverify)
+		return 0;
+	rc = cfg->ca_file ? mbedtls_x509_crt_parse_file(&mc->ca, cfg->ca_file) :
+			    mbedtls_x509_crt_parse_path(&mc->ca, "/etc/ssl/certs");
+	return rc < 0 ? mb_fail(c, ZCTLS_E_CONFIG, "loading CA certificates",
+				rc) : 0;
 }
 
 static int mb_ctx_init(struct zctls *c)
@@ -185,14 +242,10 @@ static int mb_ctx_init(struct zctls *c)
 		rc = parse_alpn(c, mc);
 	if (rc == 0)
 		rc = load_keypairs(c, mc);
-	if (rc == 0 && !c->is_server && !cfg->noverify) {
-		rc = cfg->ca_file ? mbedtls_x509_crt_parse_file(&mc->ca,
-								cfg->ca_file) :
-				    mbedtls_x509_crt_parse_path(&mc->ca,
-								"/etc/ssl/certs");
-		rc = rc < 0 ? mb_fail(c, ZCTLS_E_CONFIG, "loading CA "
-				      "certificates", rc) : 0;
-	}
+	if (rc == 0)
+		rc = load_ca(c, mc);
+	if (rc == 0 && c->is_server && cfg->resumption)
+		rc = resume_init(c, mc);
 	if (rc < 0)
 		mb_ctx_free(c);
 	return rc;
@@ -303,6 +356,75 @@ static int sni_cb(void *arg, mbedtls_ssl_context *ssl,
 	return mbedtls_ssl_set_hs_own_cert(ssl, &mc->cert[idx], &mc->key[idx]);
 }
 
+/* Server resumption through the context's cache and tickets, noted. */
+static int cache_get(void *arg, mbedtls_ssl_session *session)
+{
+	struct mb_hs *hs = arg;
+	struct mb_ctx *mc = hs->conn->engine_ctx;
+	int rc = mbedtls_ssl_cache_get(&mc->cache, session);
+
+	hs->resumed |= rc == 0;
+	return rc;
+}
+
+static int cache_set(void *arg, const mbedtls_ssl_session *session)
+{
+	struct mb_hs *hs = arg;
+	struct mb_ctx *mc = hs->conn->engine_ctx;
+
+	return mbedtls_ssl_cache_set(&mc->cache, session);
+}
+
+static int ticket_write(void *arg, const mbedtls_ssl_session *session,
+			unsigned char *start, const unsigned char *end,
+			size_t *tlen, uint32_t *lifetime)
+{
+	struct mb_hs *hs = arg;
+	struct mb_ctx *mc = hs->conn->engine_ctx;
+
+	return mbedtls_ssl_ticket_write(&mc->ticket, session, start, end,
+					tlen, lifetime);
+}
+
+static int ticket_parse(void *arg, mbedtls_ssl_session *session,
+			unsigned char *buf, size_t len)
+{
+	struct mb_hs *hs = arg;
+	struct mb_ctx *mc = hs->conn->engine_ctx;
+	int rc = mbedtls_ssl_ticket_parse(&mc->ticket, session, buf, len);
+
+	hs->resumed |= rc == 0;
+	return rc;
+}
+
+static void setup_auth(struct zctls *c, struct mb_hs *hs, struct mb_ctx *mc)
+{
+	mbedtls_ssl_config *conf = &hs->conf;
+	static const int modes[] = {
+		[ZCTLS_VERIFY_CLIENT_NONE] = MBEDTLS_SSL_VERIFY_NONE,
+		[ZCTLS_VERIFY_CLIENT_OPTIONAL] = MBEDTLS_SSL_VERIFY_OPTIONAL,
+		[ZCTLS_VERIFY_CLIENT_REQUIRED] = MBEDTLS_SSL_VERIFY_REQUIRED,
+	};
+
+	if (c->is_server) {
+		mbedtls_ssl_conf_sni(conf, sni_cb, hs);
+		mbedtls_ssl_conf_authmode(conf, modes[c->config->verify_client]);
+		if (c->config->verify_client)
+			mbedtls_ssl_conf_ca_chain(conf, &mc->ca, NULL);
+		if (mc->resume) {
+			mbedtls_ssl_conf_session_cache(conf, hs, cache_get,
+						       cache_set);
+			mbedtls_ssl_conf_session_tickets_cb(conf, ticket_write,
+							    ticket_parse, hs);
+		}
+	} else if (c->config->noverify) {
+		mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_NONE);
+	} else {
+		mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+		mbedtls_ssl_conf_ca_chain(conf, &mc->ca, NULL);
+	}
+}
+
 static int setup_conf(struct zctls *c, struct mb_hs *hs, struct mb_ctx *mc)
 {
 	mbedtls_ssl_config *conf = &hs->conf;
@@ -322,7 +444,8 @@ static int setup_conf(struct zctls *c, struct mb_hs *hs, struct mb_ctx *mc)
 				     MBEDTLS_SSL_MINOR_VERSION_3);
 	mbedtls_ssl_conf_ciphersuites(conf, mc->suites);
 	mbedtls_ssl_conf_export_keys_ext_cb(conf, export_keys, hs);
-	mbedtls_ssl_conf_session_tickets(conf,
+	mbedtls_ssl_conf_session_tickets(conf, c->config->resumption ?
+					 MBEDTLS_SSL_SESSION_TICKETS_ENABLED :
 					 MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
 	if (mc->alpn[0] != NULL &&
 	    (rc = mbedtls_ssl_conf_alpn_protocols(conf, mc->alpn)) != 0)
@@ -331,15 +454,7 @@ static int setup_conf(struct zctls *c, struct mb_hs *hs, struct mb_ctx *mc)
 	    (rc = mbedtls_ssl_conf_own_cert(conf, &mc->cert[0],
 					    &mc->key[0])) != 0)
 		return mb_fail(c, ZCTLS_E_CONFIG, "certificate", rc);
-	if (c->is_server) {
-		mbedtls_ssl_conf_sni(conf, sni_cb, hs);
-		mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_NONE);
-	} else if (c->config->noverify) {
-		mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_NONE);
-	} else {
-		mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-		mbedtls_ssl_conf_ca_chain(conf, &mc->ca, NULL);
-	}
+	setup_auth(c, hs, mc);
 	return 0;
 }
 
@@ -388,6 +503,11 @@ static int mb_conn_init(struct zctls *c)
 	    (rc = mbedtls_ssl_set_hostname(&hs->ssl, c->servername)) != 0)
 		return mb_fail(c, ZCTLS_E_INVALID, "server name", rc);
 	mbedtls_ssl_set_bio(&hs->ssl, hs, bio_send, bio_recv, NULL);
+	hs->offered = c->is_server ? NULL :
+		      zc_config_session(c->config, ZCTLS_ENGINE_MBEDTLS);
+	if (hs->offered != NULL &&
+	    mbedtls_ssl_set_session(&hs->ssl, hs->offered) != 0)
+		hs->offered = NULL;	/* a full handshake, then */
 	return 0;
 }
 
@@ -395,6 +515,8 @@ static enum zc_cipher cipher_of(const mbedtls_ssl_ciphersuite_t *cs,
 				const char **md)
 {
 	*md = cs->mac == MBEDTLS_MD_SHA384 ? "SHA384" : "SHA256";
+	if (cs->flags & MBEDTLS_CIPHERSUITE_SHORT_TAG)
+		return ZC_CIPHER_NONE;	/* CCM_8: 8-byte tag, refused */
 	switch (cs->cipher) {
 	case MBEDTLS_CIPHER_AES_128_GCM: return ZC_AES_128_GCM;
 	case MBEDTLS_CIPHER_AES_256_GCM: return ZC_AES_256_GCM;
@@ -402,6 +524,71 @@ static enum zc_cipher cipher_of(const mbedtls_ssl_ciphersuite_t *cs,
 	case MBEDTLS_CIPHER_AES_128_CCM: return ZC_AES_128_CCM;
 	default: return ZC_CIPHER_NONE;
 	}
+}
+
+static void session_free(void *p)
+{
+	mbedtls_ssl_session_free(p);
+	free(p);
+}
+
+static void save_session(struct zctls *c, struct mb_hs *hs)
+{
+	mbedtls_ssl_session *s;
+
+	if (c->is_server || !c->config->resumption ||
+	    (s = malloc(sizeof(*s))) == NULL)
+		return;
+	mbedtls_ssl_session_init(s);
+	if (mbedtls_ssl_get_session(&hs->ssl, s) != 0) {
+		session_free(s);
+		return;
+	}
+	zc_config_save_session(c->config, ZCTLS_ENGINE_MBEDTLS, s,
+			       session_free);
+}
+
+/* "/C=../O=../CN=..", as OpenSSL writes a name on one line. */
+static int peer_subject(struct zctls *c, struct mb_hs *hs)
+{
+	const mbedtls_x509_crt *x = mbedtls_ssl_get_peer_cert(&hs->ssl);
+	const mbedtls_x509_name *n;
+	const char *sn;
+	char buf[512];
+	size_t off = 0;
+	int verified = c->is_server ? c->config->verify_client != 0 :
+				      !c->config->noverify;
+
+	if (x == NULL || !verified || mbedtls_ssl_get_verify_result(&hs->ssl))
+		return 0;
+	for (n = &x->subject; n != NULL && off < sizeof(buf); n = n->next) {
+		if (n->oid.p == NULL)
+			continue;
+		if (mbedtls_oid_get_attr_short_name(&n->oid, &sn) != 0)
+			sn = "?";
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "/%s=%.*s",
+					sn, (int)n->val.len, n->val.p);
+	}
+	if (off >= sizeof(buf))
+		off = sizeof(buf) - 1;
+	buf[off] = '\0';
+	c->peer_subject = strdup(buf);
+	return c->peer_subject ? 0 : zc_fail(c, ZCTLS_E_NOMEM, "out of memory");
+}
+
+/* mbedTLS continues past a bad optional client certificate: we do not. */
+static int check_client_cert(struct zctls *c, struct mb_hs *hs)
+{
+	uint32_t flags = mbedtls_ssl_get_verify_result(&hs->ssl);
+	char buf[256];
+
+	if (!c->is_server || !c->config->verify_client ||
+	    mbedtls_ssl_get_peer_cert(&hs->ssl) == NULL || flags == 0)
+		return 0;
+	mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", flags);
+	buf[strcspn(buf, "\n")] = '\0';
+	return zc_fail(c, ZCTLS_E_VERIFY, "client certificate verification "
+		       "failed: %s", buf);
 }
 
 static int finish(struct zctls *c, struct mb_hs *hs)
@@ -421,7 +608,9 @@ static int finish(struct zctls *c, struct mb_hs *hs)
 	ci = cs ? cipher_of(cs, &md) : ZC_CIPHER_NONE;
 	if (ci == ZC_CIPHER_NONE || !hs->have_keys)
 		return zc_fail(c, ZCTLS_E_HANDSHAKE, "negotiated cipher %s has"
-			       " no record-layer support", name);
+			       " no record-layer support%s", name,
+			       cs && (cs->flags & MBEDTLS_CIPHERSUITE_SHORT_TAG) ?
+			       " (CCM_8, 8-byte tags, is refused)" : "");
 	c->version = ZCTLS_TLS1_2;
 	snprintf(c->cipher_name, sizeof(c->cipher_name), "%s", name);
 	for (p = c->cipher_name; *p; p++)
@@ -430,6 +619,15 @@ static int finish(struct zctls *c, struct mb_hs *hs)
 	alpn = mbedtls_ssl_get_alpn_protocol(&hs->ssl);
 	if (alpn != NULL)
 		snprintf(c->alpn, sizeof(c->alpn), "%s", alpn);
+	if (check_client_cert(c, hs) < 0)
+		return -1;
+	/* A resumed session keeps its master secret; a new one does not. */
+	c->session_reused = c->is_server ? hs->resumed :
+		hs->offered != NULL && memcmp(hs->offered->master, hs->master,
+					      sizeof(hs->master)) == 0;
+	save_session(c, hs);
+	if (peer_subject(c, hs) < 0)
+		return -1;
 	rc = zc_keys_tls12(&c->tx, &c->rx, ci, md, c->is_server, hs->master,
 			   sizeof(hs->master), hs->crandom, hs->srandom);
 	explicit_bzero(hs->master, sizeof(hs->master));
@@ -447,6 +645,17 @@ static int handshake_error(struct zctls *c, struct mb_hs *hs, int err)
 	if (c->state == ZC_ST_FAILED)
 		return -1;	/* our socket I/O already said what happened */
 	flags = mbedtls_ssl_get_verify_result(&hs->ssl);
+	if (c->is_server && c->config->verify_client &&
+	    err == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE)
+		return zc_fail(c, ZCTLS_E_VERIFY, "client certificate "
+			       "required but the client sent none");
+	if (c->is_server && c->config->verify_client && flags != 0 &&
+	    flags != (uint32_t)-1) {
+		mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", flags);
+		buf[strcspn(buf, "\n")] = '\0';
+		return zc_fail(c, ZCTLS_E_VERIFY, "client certificate "
+			       "verification failed: %s", buf);
+	}
 	if (!c->is_server && flags != 0 && flags != (uint32_t)-1 &&
 	    !c->config->noverify) {
 		mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", flags);

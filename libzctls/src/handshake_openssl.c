@@ -47,6 +47,12 @@ struct ossl_hs {
 	unsigned tx_after, rx_after;
 	uint8_t csecret[ZC_MAX_SECRET], ssecret[ZC_MAX_SECRET];
 	size_t csecret_len, ssecret_len;
+	/*
+	 * TLS 1.3 client resuming: OpenSSL's view of the server's first
+	 * traffic keys, to hand it NewSessionTickets that our record layer
+	 * received (re-protected exactly as it expects them).
+	 */
+	struct zc_traffic rx13;
 };
 
 static struct zctls *conn_of(const SSL *ssl)
@@ -154,6 +160,42 @@ static int servername_cb(SSL *ssl, int *alert, void *arg)
 	return SSL_TLSEXT_ERR_OK;
 }
 
+static void session_free(void *sess)
+{
+	SSL_SESSION_free(sess);
+}
+
+/* Client: keep the newest resumable session (its reference is ours). */
+static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	struct zctls *c = conn_of(ssl);
+
+	if (c == NULL || !SSL_SESSION_is_resumable(sess))
+		return 0;
+	zc_config_save_session(c->config, ZCTLS_ENGINE_OPENSSL, sess,
+			       session_free);
+	return 1;
+}
+
+static void set_resumption(struct zctls *c, SSL_CTX *ctx)
+{
+	static const unsigned char sid_ctx[] = "libzctls";
+
+	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
+	if (!c->config->resumption) {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_num_tickets(ctx, 0);
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	} else if (c->is_server) {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+		SSL_CTX_set_num_tickets(ctx, 2);
+	} else {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+					       SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(ctx, new_session_cb);
+	}
+}
+
 static int ctx_fail(struct zctls *c, const char *what)
 {
 	char buf[160];
@@ -189,14 +231,38 @@ static SSL_CTX *ctx_common(struct zctls *c)
 		goto fail;
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_num_tickets(ctx, 0);
+	set_resumption(c, ctx);
 	SSL_CTX_set_keylog_callback(ctx, keylog_cb);
 	SSL_CTX_set_msg_callback(ctx, msg_cb);
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);
 	return NULL;
+}
+
+/* Client certificates: requested (optional) or demanded (required). */
+static int verify_clients(struct zctls *c, SSL_CTX *ctx)
+{
+	struct zctls_config *cfg = c->config;
+	STACK_OF(X509_NAME) *names;
+	int mode = SSL_VERIFY_PEER;
+
+	if (cfg->verify_client == ZCTLS_VERIFY_CLIENT_NONE)
+		return 0;
+	if (cfg->ca_file == NULL)
+		return zc_fail(c, ZCTLS_E_CONFIG, "client certificate "
+			       "verification needs a CA file "
+			       "(zctls_config_set_ca_file)");
+	if (SSL_CTX_load_verify_locations(ctx, cfg->ca_file, NULL) != 1)
+		return ctx_fail(c, cfg->ca_file);
+	names = SSL_load_client_CA_file(cfg->ca_file);
+	if (names == NULL)
+		return ctx_fail(c, cfg->ca_file);
+	SSL_CTX_set_client_CA_list(ctx, names);
+	if (cfg->verify_client == ZCTLS_VERIFY_CLIENT_REQUIRED)
+		mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+	SSL_CTX_set_verify(ctx, mode, NULL);
+	return 0;
 }
 
 static int server_ctx(struct zctls *c, struct ossl_ctx *oc, unsigned i)
@@ -218,7 +284,7 @@ static int server_ctx(struct zctls *c, struct ossl_ctx *oc, unsigned i)
 		SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, cfg);
 	SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
 	SSL_CTX_set_tlsext_servername_arg(ctx, oc);
-	return 0;
+	return verify_clients(c, ctx);
 }
 
 static int client_ctx(struct zctls *c, struct ossl_ctx *oc)
@@ -317,7 +383,16 @@ static void ossl_conn_free(struct zctls *c)
 
 	if (hs == NULL)
 		return;
+	/*
+	 * A completed handshake is a good session: without this, SSL_free
+	 * treats it as unfinished and drops it from the caches.
+	 */
+	if (hs->done && c->state != ZC_ST_FAILED)
+		SSL_set_shutdown(hs->ssl, SSL_SENT_SHUTDOWN |
+				 SSL_RECEIVED_SHUTDOWN);
 	SSL_free(hs->ssl);	/* frees both BIOs */
+	zc_record_free(&hs->rx13);
+	zc_traffic_wipe(&hs->rx13);
 	explicit_bzero(hs, sizeof(*hs));
 	free(hs);
 	c->hs = NULL;
@@ -327,6 +402,7 @@ static int ossl_conn_init(struct zctls *c)
 {
 	struct ossl_ctx *oc = c->engine_ctx;
 	struct ossl_hs *hs = calloc(1, sizeof(*hs));
+	SSL_SESSION *sess;
 
 	if (hs == NULL)
 		return zc_fail(c, ZCTLS_E_NOMEM, "out of memory");
@@ -347,6 +423,9 @@ static int ossl_conn_init(struct zctls *c)
 		return 0;
 	}
 	SSL_set_connect_state(hs->ssl);
+	sess = zc_config_session(c->config, ZCTLS_ENGINE_OPENSSL);
+	if (sess != NULL && SSL_set_session(hs->ssl, sess) != 1)
+		ERR_clear_error();	/* a full handshake, then */
 	return client_names(c, hs->ssl);
 }
 
@@ -374,6 +453,18 @@ static int handshake_error(struct zctls *c, struct ossl_hs *hs)
 		return zc_fail(c, ZCTLS_E_VERIFY, "certificate verification "
 			       "failed: %s", X509_verify_cert_error_string(vr));
 	}
+	if (c->is_server && c->config->verify_client && vr != X509_V_OK) {
+		ERR_clear_error();
+		return zc_fail(c, ZCTLS_E_VERIFY, "client certificate "
+			       "verification failed: %s",
+			       X509_verify_cert_error_string(vr));
+	}
+	if (c->is_server && ERR_GET_REASON(e) ==
+	    SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
+		ERR_clear_error();
+		return zc_fail(c, ZCTLS_E_VERIFY, "client certificate "
+			       "required but the client sent none");
+	}
 	if (e == 0)
 		snprintf(buf, sizeof(buf), "unexpected state");
 	else
@@ -385,7 +476,12 @@ static int handshake_error(struct zctls *c, struct ossl_hs *hs)
 static enum zc_cipher cipher_of(const SSL_CIPHER *sc, const char **md)
 {
 	const EVP_MD *hmd = SSL_CIPHER_get_handshake_digest(sc);
+	const char *name = SSL_CIPHER_standard_name(sc);
 
+	/* OpenSSL names CCM_8 suites' cipher AES-128-CCM too: 8-byte tag. */
+	if (name == NULL || strstr(name, "CCM_8") != NULL ||
+	    strstr(SSL_CIPHER_get_name(sc), "CCM8") != NULL)
+		return ZC_CIPHER_NONE;
 	*md = hmd && EVP_MD_get_type(hmd) == NID_sha384 ? "SHA384" : "SHA256";
 	switch (SSL_CIPHER_get_cipher_nid(sc)) {
 	case NID_aes_128_gcm: return ZC_AES_128_GCM;
@@ -419,6 +515,8 @@ static int derive(struct zctls *c, struct ossl_hs *hs, enum zc_cipher ci,
 		rc = rc ? -1 : 0;
 		c->tx.seq = hs->tx_after;
 		c->rx.seq = hs->rx_after;
+		hs->rx13 = c->rx;
+		hs->rx13.evp = NULL;	/* record.c keys its own context */
 		return rc;
 	}
 	mlen = SSL_SESSION_get_master_key(SSL_get_session(hs->ssl), master,
@@ -431,6 +529,25 @@ static int derive(struct zctls *c, struct ossl_hs *hs, enum zc_cipher ci,
 	c->tx.seq = 1 + (uint64_t)hs->tx_after;
 	c->rx.seq = 1 + (uint64_t)hs->rx_after;
 	return rc;
+}
+
+/* The subject of a certificate that was verified, or nothing. */
+static int peer_subject(struct zctls *c, struct ossl_hs *hs)
+{
+	X509 *x = SSL_get0_peer_certificate(hs->ssl);
+	int verified = c->is_server ? c->config->verify_client != 0 :
+				      !c->config->noverify;
+	char *s;
+
+	if (x == NULL || !verified ||
+	    SSL_get_verify_result(hs->ssl) != X509_V_OK)
+		return 0;
+	s = X509_NAME_oneline(X509_get_subject_name(x), NULL, 0);
+	if (s == NULL)
+		return zc_fail(c, ZCTLS_E_NOMEM, "out of memory");
+	c->peer_subject = strdup(s);
+	OPENSSL_free(s);
+	return c->peer_subject ? 0 : zc_fail(c, ZCTLS_E_NOMEM, "out of memory");
 }
 
 /* Handshake complete: collect parameters and keys from OpenSSL. */
@@ -450,8 +567,11 @@ static int finish(struct zctls *c, struct ossl_hs *hs)
 	if (ci == ZC_CIPHER_NONE) {
 		zc_send_alert(c, ZC_ALERT_INTERNAL_ERROR);
 		return zc_fail(c, ZCTLS_E_HANDSHAKE, "negotiated cipher %s "
-			       "has no record-layer support",
-			       sc ? SSL_CIPHER_get_name(sc) : "(none)");
+			       "has no record-layer support%s",
+			       sc ? SSL_CIPHER_standard_name(sc) : "(none)",
+			       sc && strstr(SSL_CIPHER_standard_name(sc),
+					    "CCM_8") ?
+			       " (CCM_8, 8-byte tags, is refused)" : "");
 	}
 	snprintf(c->cipher_name, sizeof(c->cipher_name), "%s",
 		 SSL_CIPHER_standard_name(sc));
@@ -463,7 +583,8 @@ static int finish(struct zctls *c, struct ossl_hs *hs)
 	if (derive(c, hs, ci, md) < 0)
 		return zc_fail(c, ZCTLS_E_HANDSHAKE, "traffic key derivation "
 			       "failed");
-	return 0;
+	c->session_reused = SSL_session_reused(hs->ssl) == 1;
+	return peer_subject(c, hs);
 }
 
 static int ossl_handshake(struct zctls *c)
@@ -497,6 +618,47 @@ static int ossl_handshake(struct zctls *c)
 	}
 }
 
+/* A TLS 1.3 client that resumes keeps OpenSSL to take its tickets. */
+static int ossl_keep_state(struct zctls *c)
+{
+	return !c->is_server && c->config->resumption &&
+	       c->version == ZCTLS_TLS1_3;
+}
+
+/*
+ * A NewSessionTicket our record layer received: protect it again under
+ * the keys OpenSSL expects and let it read it; new_session_cb keeps the
+ * session.  Whatever OpenSSL would answer is discarded: nothing of this
+ * reaches the socket.  A ticket it refuses costs only the resumption.
+ */
+static int ossl_post_handshake(struct zctls *c, const uint8_t *msg,
+			       size_t len)
+{
+	struct ossl_hs *hs = c->hs;
+	uint8_t *rec = malloc(ZC_MAX_RECORD), byte;
+	size_t n, out_len;
+	int ok = rec != NULL;
+
+	while (ok && len > 0) {
+		n = len < ZC_MAX_PLAIN ? len : ZC_MAX_PLAIN;
+		ok = zc_record_seal(&hs->rx13, ZC_CT_HANDSHAKE, msg, n, rec,
+				    &out_len) == 0 &&
+		     BIO_write(hs->rbio, rec, (int)out_len) == (int)out_len;
+		msg += n;
+		len -= n;
+	}
+	free(rec);
+	ERR_clear_error();
+	if (ok && SSL_read(hs->ssl, &byte, 1) <= 0 &&
+	    SSL_get_error(hs->ssl, -1) != SSL_ERROR_WANT_READ)
+		ok = 0;
+	ERR_clear_error();
+	(void)BIO_reset(hs->wbio);
+	if (!ok)
+		ossl_conn_free(c);	/* stop trying; the connection is fine */
+	return 0;
+}
+
 const struct zc_engine_ops zc_engine_openssl = {
 	.name = "openssl",
 	.ctx_init = ossl_ctx_init,
@@ -504,4 +666,6 @@ const struct zc_engine_ops zc_engine_openssl = {
 	.conn_init = ossl_conn_init,
 	.handshake = ossl_handshake,
 	.conn_free = ossl_conn_free,
+	.keep_state = ossl_keep_state,
+	.post_handshake = ossl_post_handshake,
 };

@@ -53,3 +53,17 @@ int zctls_conn_hides_unauthenticated(struct zctls *conn)
 		return -1;
 	return conn->backend->hides_unauthenticated;
 }
+
+/* 1 if this connection resumed an earlier session, 0 if not, -1. */
+int zctls_conn_session_reused(struct zctls *conn)
+{
+	if (conn == NULL || conn->kind != ZC_CONN)
+		return -1;
+	return open_conn(conn) ? conn->session_reused : 0;
+}
+
+/* The verified peer certificate's subject, one line, or NULL. */
+const char *zctls_conn_peer_subject(struct zctls *conn)
+{
+	return open_conn(conn) ? conn->peer_subject : NULL;
+}

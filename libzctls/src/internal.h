@@ -37,6 +37,8 @@
 #define ZC_HS_KEY_UPDATE		24
 
 #define ZC_MAX_SECRET		48
+#define ZC_HS_MSG_MAX		(1u << 17)	/* post-handshake message body */
+#define ZC_ARENA_SLOTS		16	/* the library's own receive arena */
 
 /* Record-protection algorithms this library can install. */
 enum zc_cipher {
@@ -152,8 +154,13 @@ int zc_backend_install(struct zctls *c);
 
 /* karena.c: zctls.ko's own receive arena (kernel backend only). */
 struct zc_karena;
+struct zc_kshared;
+#define ZC_KARENA_EXHAUSTED	(-12)	/* every slot revealed (ENOBUFS) */
 int zc_karena_attach(struct zctls *c, char *why, size_t why_len);
 void zc_karena_detach(struct zctls *c);
+void zc_kshared_free(struct zctls *ctx);
+void zc_kshared_prepare(struct zctls *ctx);
+int zc_kshared_stats(struct zctls *ctx, struct zctls_arena_stats *st);
 int zc_karena_next(struct zctls *c, const uint8_t **data, size_t *len,
 		   uint8_t *type, uint32_t *slot);
 int zc_karena_release(struct zctls *c, uint32_t slot);
@@ -168,6 +175,11 @@ struct zc_engine_ops {
 	int (*conn_init)(struct zctls *conn);
 	int (*handshake)(struct zctls *conn);
 	void (*conn_free)(struct zctls *conn);
+	/* Optional: 1 if the state must outlive the handshake. */
+	int (*keep_state)(struct zctls *conn);
+	/* Optional: a post-handshake message for the engine (tickets). */
+	int (*post_handshake)(struct zctls *conn, const uint8_t *msg,
+			      size_t len);
 };
 
 extern const struct zc_engine_ops zc_engine_openssl;
@@ -198,7 +210,26 @@ struct zctls_config {
 	enum zctls_engine engine;
 	enum zctls_backend backend;
 	int noverify;
+	size_t arena_size;	/* zctls.ko arena bytes; 0: default */
+	int verify_client;	/* ZCTLS_VERIFY_CLIENT_* */
+	int resumption;
+	/* Client resumption: the last session, kept by the engine. */
+	struct zc_saved_session *session;
 };
+
+/*
+ * A client's last session, shared by the client contexts made from one
+ * configuration.  The engine owns data and frees it with free_fn.
+ */
+struct zc_saved_session {
+	enum zctls_engine engine;
+	void *data;
+	void (*free_fn)(void *data);
+};
+
+void zc_config_save_session(struct zctls_config *cfg, enum zctls_engine e,
+			    void *data, void (*free_fn)(void *));
+void *zc_config_session(struct zctls_config *cfg, enum zctls_engine e);
 
 struct zctls_config *zc_config_ref(struct zctls_config *cfg);
 void zc_config_unref(struct zctls_config *cfg);
@@ -216,6 +247,7 @@ struct zctls {
 	void *engine_ctx;	/* contexts: engine's shared state */
 	struct zctls *parent;	/* connections: their context */
 	void *hs;		/* connections: engine's handshake state */
+	struct zc_kshared *kshared;	/* contexts: the zctls.ko arena */
 
 	char err[256];
 	enum zctls_errcode errcode;
@@ -261,6 +293,12 @@ struct zctls {
 	int sent_close_notify;
 	int got_close_notify;
 	int pending_key_update;	/* must answer a peer's update_requested */
+
+	int session_reused;
+	char *peer_subject;	/* verified peer certificate, or NULL */
+	/* A post-handshake message arriving in pieces, reassembled. */
+	uint8_t *hs_frag;
+	size_t hs_frag_len;
 };
 
 /* error.c */

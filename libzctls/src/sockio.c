@@ -30,10 +30,16 @@ uint8_t *zc_tx_reserve(struct zctls *c, size_t len)
 		cap = c->tx_cap ? c->tx_cap : 4096;
 		while (cap < need)
 			cap *= 2;
-		nb = realloc(c->txbuf, cap);
+		/* Not realloc: the old block may hold plaintext; wipe it. */
+		nb = malloc(cap);
 		if (nb == NULL) {
 			zc_fail_errno(c, ENOMEM, "output buffer");
 			return NULL;
+		}
+		if (c->txbuf != NULL) {
+			memcpy(nb, c->txbuf, c->tx_len);
+			explicit_bzero(c->txbuf, c->tx_cap);
+			free(c->txbuf);
 		}
 		c->txbuf = nb;
 		c->tx_cap = cap;
@@ -67,7 +73,15 @@ int zc_tx_flush(struct zctls *c)
 			return zc_fail_errno(c, errno, "send");
 		c->tx_off += (size_t)n;
 	}
+	/* Sent: the kernel backends queued plaintext here; wipe it. */
+	if (c->tx_len > 0)
+		explicit_bzero(c->txbuf, c->tx_len);
 	c->tx_off = c->tx_len = 0;
+	if (c->txbuf != NULL && c->state == ZC_ST_OPEN) {
+		free(c->txbuf);	/* idle connections keep no buffer */
+		c->txbuf = NULL;
+		c->tx_cap = 0;
+	}
 	return 0;
 }
 
@@ -141,6 +155,10 @@ int zc_read_more(struct zctls *c)
 
 void zc_rx_consume(struct zctls *c, size_t n)
 {
+	if (n == c->rx_have) {	/* the usual case: no copy to make */
+		c->rx_have = 0;
+		return;
+	}
 	memmove(c->rxbuf, c->rxbuf + n, c->rx_have - n);
 	c->rx_have -= n;
 }

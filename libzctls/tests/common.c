@@ -221,6 +221,18 @@ static void *server_handshake(void *arg)
 int t_pair_open(struct t_pair *p, struct zctls_config *scfg,
 		struct zctls_config *ccfg, const char *servername)
 {
+	struct zctls *server = zctls_server(scfg);
+
+	if (server == NULL) {
+		fprintf(stderr, "context: %s\n", zctls_config_error(scfg));
+		exit(1);
+	}
+	return t_pair_open_ctx(p, server, ccfg, servername);
+}
+
+int t_pair_open_ctx(struct t_pair *p, struct zctls *server,
+		    struct zctls_config *ccfg, const char *servername)
+{
 	struct timeval tv = { .tv_sec = 20 };
 	pthread_t th;
 
@@ -228,11 +240,10 @@ int t_pair_open(struct t_pair *p, struct zctls_config *scfg,
 	t_tcp_pair(&p->cfd, &p->sfd);
 	setsockopt(p->cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(p->sfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	p->server = zctls_server(scfg);
+	p->server = server;
 	p->client = zctls_client(ccfg);
-	if (p->server == NULL || p->client == NULL) {
-		fprintf(stderr, "context: %s / %s\n", zctls_config_error(scfg),
-			zctls_config_error(ccfg));
+	if (p->client == NULL) {
+		fprintf(stderr, "context: %s\n", zctls_config_error(ccfg));
 		exit(1);
 	}
 	if (zctls_accept_socket(p->server, &p->sconn, p->sfd) < 0) {

@@ -46,6 +46,9 @@ struct t_pair {
 /* 0 both handshakes done; -1 either failed (errors left in the conns). */
 int t_pair_open(struct t_pair *p, struct zctls_config *scfg,
 		struct zctls_config *ccfg, const char *servername);
+/* The same with an existing server context, which p then owns. */
+int t_pair_open_ctx(struct t_pair *p, struct zctls *server,
+		    struct zctls_config *ccfg, const char *servername);
 void t_pair_close(struct t_pair *p);
 
 /*

@@ -58,7 +58,7 @@ static int arena_has_mark(struct zctls *c)
 	const uint8_t *view = t_user_view(c, &vlen);
 	unsigned i;
 
-	if (memmem(c->arena.priv, len, MARK, 8) != NULL)
+	if (c->arena.priv != NULL && memmem(c->arena.priv, len, MARK, 8) != NULL)
 		return 1;
 	if (getenv("ZCTLS_NO_FAULT_SCAN") == NULL)
 		return t_scan_readable(view, vlen, MARK, 8);
