@@ -115,13 +115,19 @@ $(B)/bench/tx_paths: bench/tx_paths.c tests/lib/tlsrec.h tests/kselftest/zctls_t
 	@echo "  BENCH   tx_paths"
 	@$(CC) -O2 -g -Wall -Wextra -Werror -I$(TOP)/ktls-ext/include -o $@ $< -lcrypto -lpthread
 
+$(B)/bench/tlsload: bench/tlsload.c | deps
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   tlsload"
+	@$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $< -lssl -lcrypto -lpthread
+
 $(B)/bench/host_loopback: bench/host_loopback.c lib
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   host_loopback"
 	@$(CC) -O2 -g -Wall -Wextra -Werror -Ilibzctls/include -o $@ $< \
 		libzctls/build/libzctls.a -lssl -lcrypto -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 
-bench: deps module lib $(B)/bench/rx_paths $(B)/bench/tx_paths $(B)/bench/host_loopback
+bench: deps module lib $(B)/bench/rx_paths $(B)/bench/tx_paths $(B)/bench/host_loopback \
+		$(B)/bench/tlsload
 	bench/run.sh
 
 clean:

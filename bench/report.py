@@ -356,18 +356,29 @@ def proxy_section():
     p = os.path.join(data, "proxy.tsv")
     if not os.path.exists(p):
         return
-    rows = defaultdict(lambda: defaultdict(list))
-    skipped = []
+    rows = defaultdict(lambda: defaultdict(dict))
+    skipped, notes = [], []
     for line in open(p):
         f = line.rstrip("\n").split("\t")
-        if f[0] == "S":
+        if f[0] == "S" and len(f) >= 3:
             skipped.append((f[1], f[2]))
+        elif f[0] == "N" and len(f) >= 2:
+            notes.append(f[1])
         elif f[0] == "P" and len(f) >= 5:
-            rows[f[1]][f[2]].append(float(f[4]))
+            rows[f[1]][f[2]][int(f[3])] = float(f[4])
     w("## Proxies, natively on the host\n")
-    w("`bench/proxies.sh`: each proxy terminates TLS 1.3 (AES-128-GCM, "
-      "P-256 certificate) on loopback for the same plain-TCP backend; the "
-      "client is `bench/tlsload`. Medians of the runs [min, max].\n")
+    w("`bench/proxies.sh`: each proxy terminates TLS 1.3 (P-256 "
+      "certificate; the client offers only TLS_AES_128_GCM_SHA256) on "
+      "loopback for the same plain-TCP backend, with one worker process or "
+      "thread where the proxy has such a setting (hitch --workers=1, "
+      "haproxy nbthread 1, nginx worker_processes 1; stunnel has a thread "
+      "per connection). The client is `bench/tlsload`, on the same 2 cores. "
+      "Medians of the runs [min, max]; latency is measured from each "
+      "request's scheduled send time at a fixed rate, one connection.\n")
+    for n in notes:
+        w(f"- {n}")
+    if notes:
+        w("")
     metrics = [("mbps", "MB/s, 1 MiB bodies"), ("rps", "requests/s, 1 KiB"),
                ("hs_full", "full handshakes/s"),
                ("hs_resumed", "resumed handshakes/s"),
@@ -377,30 +388,49 @@ def proxy_section():
     present = [m for m in metrics if any(m[0] in r for r in rows.values())]
     w("| proxy | " + " | ".join(m[1] for m in present) + " |")
     w("|---" * (len(present) + 1) + "|")
-    for name in rows:
-        w(f"| {name} | " + " | ".join(fmt(summ(rows[name].get(m[0], [])), 1)
-                                      for m in present) + " |")
+    for name in sorted(rows):
+        w(f"| {name} | " + " | ".join(
+            fmt(summ(list(rows[name].get(m[0], {}).values())), 1)
+            for m in present) + " |")
     w("")
     for name, why in skipped:
         w(f"- **{name}** skipped: {why}")
     w("")
+    ref = "zctls-proxy"
+    if ref in rows:
+        w("Ratios zctls-proxy / each proxy, run by run (same run index):\n")
+        w("| proxy | " + " | ".join(m[1] for m in present) + " |")
+        w("|---" * (len(present) + 1) + "|")
+        for name in sorted(rows):
+            if name == ref:
+                continue
+            cells = []
+            for m, _ in present:
+                a, b = rows[ref].get(m, {}), rows[name].get(m, {})
+                cells.append(fmt(summ([a[r] / b[r] for r in a
+                                       if r in b and b[r]])))
+            w(f"| {name} | " + " | ".join(cells) + " |")
+        w("")
+    else:
+        w("No ratios against zctls-proxy: it did not run (above).\n")
     if rows and present:
         dat = os.path.join(res, "proxies.dat")
-        names = list(rows)
+        names = sorted(rows)
         with open(dat, "w") as f:
             for i, n in enumerate(names):
-                m = summ(rows[n].get("mbps", []))
-                r = summ(rows[n].get("rps", []))
+                m = summ(list(rows[n].get("mbps", {}).values()))
+                r = summ(list(rows[n].get("rps", {}).values()))
                 f.write(f"{i} {n} {m[0] if m else 'NaN'} {r[0] if r else 'NaN'}\n")
         gnuplot("\n".join([
             "set terminal pngcairo size 800,500" if has_cairo() else
             "set terminal png size 800,500",
             f"set output '{os.path.join(res, 'proxies.png')}'",
-            "set title 'TLS-terminating proxies on loopback (native)'",
-            "set style data histograms", "set style fill solid 0.8",
+            "set title 'TLS-terminating proxies on loopback (native, shared host)'",
+            "set style fill solid 0.8", "set boxwidth 0.4",
             "set ylabel 'MB/s (1 MiB bodies)'", "set y2label 'requests/s (1 KiB)'",
             "set ytics nomirror", "set y2tics", "set grid ytics",
-            "set boxwidth 0.4",
+            "set yrange [0:*]", "set y2range [0:*]",
+            f"set xrange [-0.5:{len(names) - 0.5}]",
             f"plot '{dat}' using ($1-0.2):3:xtic(2) with boxes title 'MB/s', "
             f"'' using ($1+0.2):4 axes x1y2 with boxes title 'req/s'"]))
         w("![proxies](proxies.png)\n")
