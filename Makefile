@@ -93,7 +93,7 @@ conformance: deps module tests
 $(B)/tests/fuzz/rx_fuzz: tests/fuzz/rx_fuzz.c tests/lib/arena.h tests/lib/tlsrec.h tests/kselftest/zctls_test.h ktls-ext/include/uapi/linux/zctls.h | deps
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    rx_fuzz"
-	@$(CC) -O2 -g -Wall -Wextra -Werror -I$(TOP)/ktls-ext/include -o $@ $< -lcrypto -lpthread
+	@$(CC) -O2 -g -Wall -Wextra -Werror -I$(TOP)/ktls-ext/include -o $@ $< -lssl -lcrypto -lpthread
 
 FUZZ_ITERATIONS ?= 3000
 FUZZ_SEED ?= $(shell date +%s)
@@ -108,9 +108,26 @@ fuzz: deps module $(B)/tests/fuzz/rx_fuzz
 $(B)/bench/rx_paths: bench/rx_paths.c tests/lib/arena.h tests/lib/tlsrec.h tests/kselftest/zctls_test.h ktls-ext/include/uapi/linux/zctls.h | deps
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   rx_paths"
+	@$(CC) -O2 -g -Wall -Wextra -Werror -I$(TOP)/ktls-ext/include -o $@ $< -lssl -lcrypto -lpthread
+
+$(B)/bench/tx_paths: bench/tx_paths.c tests/lib/tlsrec.h tests/kselftest/zctls_test.h | deps
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   tx_paths"
 	@$(CC) -O2 -g -Wall -Wextra -Werror -I$(TOP)/ktls-ext/include -o $@ $< -lcrypto -lpthread
 
-bench: deps module $(B)/bench/rx_paths
+$(B)/bench/tlsload: bench/tlsload.c | deps
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   tlsload"
+	@$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $< -lssl -lcrypto -lpthread
+
+$(B)/bench/host_loopback: bench/host_loopback.c lib
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   host_loopback"
+	@$(CC) -O2 -g -Wall -Wextra -Werror -Ilibzctls/include -o $@ $< \
+		libzctls/build/libzctls.a -lssl -lcrypto -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
+
+bench: deps module lib $(B)/bench/rx_paths $(B)/bench/tx_paths $(B)/bench/host_loopback \
+		$(B)/bench/tlsload
 	bench/run.sh
 
 clean:

@@ -1,23 +1,76 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# bench/run.sh: `make bench`. Runs the receive-path comparison (rx_paths) in
-# one guest per kernel, one after the other so that neither run competes
-# with the other for the host's cores, and keeps each table in build/bench/.
-# Timings in the guest are emulated (TCG): quote only ratios within one run.
+# bench/run.sh: `make bench`. One guest boot per kernel and mode, one after
+# the other so that no two of them compete for the host's cores:
+#   icount  tests/vm/run.sh --icount: guest CPU times count instructions
+#           (the primary figures), plus the crossover measurement
+#   tcg     plain TCG, 2 vCPUs: emulated wall-clock times
+# then the native host benchmarks, then bench/report.py writes
+# bench/results/results.md and its plots. Raw data stays in build/bench/.
+#
+# Environment: KERNELS (default "6.12 6.1"), BENCH_REPS (5),
+# BENCH_BYTES (guest bytes per run, 131072), BENCH_TX_FILE (524288), HOST_BYTES (67108864),
+# HOST_REPS (7), BENCH_PROXIES (1: run bench/proxies.sh).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build/bench
-mkdir -p "$out"
-args=${RX_PATHS_ARGS:--n 128 -r 7}
+res=$top/bench/results
+mkdir -p "$out" "$res"
+rm -f "$out"/*.tsv "$out"/speed.txt "$out"/meta.txt
+reps=${BENCH_REPS:-5}
+bytes=${BENCH_BYTES:-131072}
+rx=$top/build/bench/rx_paths
+tx=$top/build/bench/tx_paths
+txfile=${BENCH_TX_FILE:-524288}
+t_start=$(date +%s)
 rc=0
-for s in ${KERNELS:-6.1 6.12}; do
-	for v in "" "-3"; do
-		tag=$s${v:+-tls13}
-		echo "== rx_paths on $s ($("$top/tests/vm/kver.sh" "$s")), guest TCG, args: $args $v"
-		"$top/tests/vm/run.sh" --kernel "$s" --out "$top/build/vm/bench-$tag" -- \
-			"$top/build/bench/rx_paths $args $v" > "$out/rx_paths-$tag.log" 2>&1 || rc=1
-		grep -E '^(#|\|)' "$out/rx_paths-$tag.log" | tee "$out/rx_paths-$tag.md"
+
+meta() { echo "$1: $2" >> "$out/meta.txt"; }
+meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+meta host "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+meta kernel "$(uname -r)"
+meta qemu "$(qemu-system-x86_64 --version | head -n1)"
+meta openssl "$(openssl version)"
+meta "load before" "$(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min load averages; $(nproc) cores)"
+meta guest "QEMU TCG -cpu max, 2048 MiB; tcg mode: multi-threaded TCG, 2 vCPUs; icount mode: -icount shift=0,sleep=off, single-threaded TCG, 1 vCPU"
+
+# One guest per kernel and mode. The icount guest also measures the
+# crossover: every record in a slot of its own against the copy path.
+sizes_x=256,512,1024,2048,4096,8192,16384
+for s in ${KERNELS:-6.12 6.1}; do
+	for mode in icount tcg; do
+		tag=$s-$mode
+		cmd="$rx -r $reps -b $bytes && echo '## tx' && $tx -r $reps -f $txfile"
+		[ $mode = icount ] && cmd="$cmd && echo '## crossover' && $rx -r $reps -b $bytes -c aes128 -V 1.3 -p arena-own,copy,arena -s $sizes_x"
+		echo "== guest $s ($("$top/tests/vm/kver.sh" "$s")), $mode: rx_paths -r $reps -b $bytes"
+		t0=$(date +%s)
+		"$top/tests/vm/run.sh" --kernel "$s" $([ $mode = icount ] && echo --icount) \
+			--timeout 3000 --out "$top/build/vm/bench-$tag" -- "$cmd" \
+			> "$out/guest-$tag.log" 2>&1 || { rc=1; tail -n 5 "$out/guest-$tag.log"; }
+		awk -v a="$out/rx-$tag.tsv" -v b="$out/xover-$s.tsv" -v t="$out/tx-$tag.tsv" '
+			/^## tx/ { f = t; next }
+			/^## crossover/ { f = b; next }
+			/^R\t/ { print > (f ? f : a) }' "$out/guest-$tag.log"
+		echo "   $(cat "$out"/*-$tag.tsv | wc -l) measurements in $(( $(date +%s) - t0 )) s"
 	done
 done
-echo "host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; guest: QEMU TCG -cpu max, 2 vCPUs"
+
+# Natively: the raw AEAD rate and libzctls against OpenSSL, same run.
+echo "== host: openssl speed -evp aes-128-gcm, host_loopback"
+openssl speed -seconds 2 -bytes 16384 -evp aes-128-gcm > "$out/speed.txt" 2>/dev/null || rc=1
+for v in 1.3 1.2; do
+	"$top/build/bench/host_loopback" -V $v -r "${HOST_REPS:-7}" \
+		-b "${HOST_BYTES:-67108864}" > "$out/host-$v.tsv" || rc=1
+done
+
+if [ "${BENCH_PROXIES:-1}" = 1 ] && [ -x "$top/bench/proxies.sh" ]; then
+	echo "== host: TLS proxies"
+	"$top/bench/proxies.sh" "$out/proxy.tsv" || rc=1
+fi
+
+meta "load after" "$(cut -d' ' -f1-3 /proc/loadavg)"
+meta total "$(( $(date +%s) - t_start )) s for bench/run.sh (the build before it not counted)"
+python3 "$top/bench/report.py" "$out" "$res" || rc=1
+rm -f "$res"/*.dat
+echo "bench: results in $res/results.md ($(( $(date +%s) - t_start )) s)"
 exit $rc

@@ -1,27 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rx_paths: receive-side cost of three ways to get TLS records into an
+ * rx_paths: receive-side cost of the ways to get TLS records into an
  * application, measured in one run so that their ratios mean something even
  * under emulation:
  *
- *   arena   zctls.ko, ZCTLS_ARENA_RECV: decrypt into hidden arena slots,
- *           reveal after the tag verifies, read in place, release by ring
- *   copy    zctls.ko, recvmsg: decrypt into kernel pages, verify, copy out
- *   ktls    the kernel's tls.ko, recvmsg: decrypts straight into the user
- *           buffer when it can (its zero-copy path), verifies afterwards
+ *   arena       zctls.ko, ZCTLS_ARENA_RECV: decrypt into hidden arena slots,
+ *               reveal after the tag verifies, read in place, release by
+ *               ring (small records packed below the module's threshold)
+ *   arena-pf    the same, arena created with ZCTLS_ARENA_PREFAULT
+ *   arena-own   the same, small_threshold 1: every record gets a slot of
+ *               its own, so every record pays one hide and one reveal
+ *   copy        zctls.ko, recvmsg: decrypt into kernel pages, verify, copy
+ *   ktls        the kernel's tls.ko, recvmsg: decrypts straight into the
+ *               user buffer when it can, verifies afterwards
+ *   ktls-nopad  tls.ko with TLS_RX_EXPECT_NO_PAD (TLS 1.3 only): its
+ *               zero-copy path for TLS 1.3
+ *   openssl     OpenSSL SSL_read over a plain TCP socket (read_ahead on),
+ *               after a real handshake
  *
- * A sender thread writes a stream of records sealed in advance by OpenSSL
- * (tests/lib/tlsrec.h) to a plain TCP socket; the receiver attaches the ULP,
- * installs the keys and consumes the plaintext, comparing every byte with
- * what was sealed. Each measurement covers the receiver from the first
- * receive call to the last byte. Repetitions interleave the paths; the
- * output gives the median of each and the ratios of the medians.
+ * A sender thread writes a stream of records sealed in advance (by
+ * tests/lib/tlsrec.h for the kernel paths, by the peer's own SSL object
+ * into a memory BIO for openssl) to a plain TCP socket; the receiver
+ * consumes the plaintext, comparing every byte with what was sealed. Each
+ * measurement covers the receiver from its first receive call to the last
+ * byte: wall time (CLOCK_MONOTONIC) and the receiving thread's CPU time
+ * (user + system, CLOCK_THREAD_CPUTIME_ID). Repetitions interleave the
+ * paths. One line per measurement, tab-separated, for bench/report.py:
+ *
+ *   R version cipher size path rep bytes records wall_s cpu_s
  *
  * Needs zctls.ko loaded and tls.ko loadable (tests/vm/run.sh does the
  * former; the ULP "tls" autoloads the latter). Exit 0, 1 on error, 77 if a
  * module is missing.
  *
- *   rx_paths [-n RECORDS] [-r REPS] [-s SIZE[,SIZE...]] [-3]
+ *   rx_paths [-b BYTES] [-n MIN_RECORDS] [-r REPS] [-s SIZE,...]
+ *            [-c aes128,aes256,chacha] [-V 1.2,1.3] [-p PATH,...]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,6 +50,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <uapi/linux/zctls.h>
 
 #include "../tests/kselftest/zctls_test.h"
@@ -46,16 +62,48 @@
 #ifndef SOL_TLS
 #define SOL_TLS 282
 #endif
+#ifndef TLS_RX_EXPECT_NO_PAD
+#define TLS_RX_EXPECT_NO_PAD 4
+#endif
 
-enum path { PATH_ARENA, PATH_COPY, PATH_KTLS, PATH_NUM };
-static const char *const path_name[PATH_NUM] = { "arena", "copy", "ktls" };
+enum path {
+	PATH_ARENA, PATH_ARENA_PF, PATH_ARENA_OWN, PATH_COPY, PATH_KTLS,
+	PATH_KTLS_NOPAD, PATH_OPENSSL, PATH_NUM
+};
+static const char *const path_name[PATH_NUM] = {
+	"arena", "arena-pf", "arena-own", "copy", "ktls", "ktls-nopad",
+	"openssl"
+};
+
+struct cipher {
+	const char *name;
+	uint16_t type;
+	const char *tls13;	/* OpenSSL ciphersuite names */
+	const char *tls12;
+};
+static const struct cipher ciphers[] = {
+	{ "aes128", TLS_CIPHER_AES_GCM_128, "TLS_AES_128_GCM_SHA256",
+	  "ECDHE-ECDSA-AES128-GCM-SHA256" },
+	{ "aes256", TLS_CIPHER_AES_GCM_256, "TLS_AES_256_GCM_SHA384",
+	  "ECDHE-ECDSA-AES256-GCM-SHA384" },
+	{ "chacha", TLS_CIPHER_CHACHA20_POLY1305, "TLS_CHACHA20_POLY1305_SHA256",
+	  "ECDHE-ECDSA-CHACHA20-POLY1305" },
+};
+#define NR_CIPHERS (int)(sizeof(ciphers) / sizeof(ciphers[0]))
 
 struct stream {
 	uint8_t *wire;		/* sealed records, back to back */
 	size_t wire_len;
 	uint8_t *plain;		/* what they carry */
 	size_t plain_len;
+	size_t size;		/* plaintext per record */
+	int records;
 	uint16_t version;
+	const struct cipher *c;
+};
+
+struct sample {
+	double wall, cpu;
 };
 
 static double now_s(void)
@@ -66,22 +114,38 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * The calling thread's user + system time: the scheduler's exact runtime.
+ * (getrusage(RUSAGE_THREAD) gives the same total split by tick samples,
+ * which reads 0 for a run shorter than a tick.)
+ */
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void die(const char *what)
 {
 	fprintf(stderr, "rx_paths: %s: %s\n", what, strerror(errno));
 	exit(1);
 }
 
-static void stream_make(struct stream *st, uint16_t version, size_t size,
-			int records)
+static void stream_make(struct stream *st, uint16_t version,
+			const struct cipher *c, size_t size, int records)
 {
 	struct tr_keys k;
 	size_t i;
 	int r, n;
 
-	if (tr_keys_init(&k, version, TLS_CIPHER_AES_GCM_128, 7))
+	if (tr_keys_init(&k, version, c->type, 7))
 		die("keys");
 	st->version = version;
+	st->c = c;
+	st->size = size;
+	st->records = records;
 	st->plain_len = size * records;
 	st->plain = malloc(st->plain_len);
 	st->wire = malloc((size_t)records * TR_MAX_RECORD);
@@ -100,6 +164,22 @@ static void stream_make(struct stream *st, uint16_t version, size_t size,
 	tr_keys_free(&k);
 }
 
+static void send_all(int fd, const uint8_t *p, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = send(fd, p + off, len - off, 0);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			break;
+		}
+		off += n;
+	}
+}
+
 struct sender {
 	int fd;
 	const struct stream *st;
@@ -108,19 +188,32 @@ struct sender {
 static void *send_thread(void *arg)
 {
 	struct sender *s = arg;
-	size_t off = 0;
-	ssize_t n;
 
-	while (off < s->st->wire_len) {
-		n = send(s->fd, s->st->wire + off, s->st->wire_len - off, 0);
-		if (n <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			break;
-		}
-		off += n;
-	}
+	send_all(s->fd, s->st->wire, s->st->wire_len);
 	return NULL;
+}
+
+/* An arena with @flags (za_open() with a creation flag). */
+static int arena_open(struct za_arena *a, uint32_t nr_slots, uint32_t flags)
+{
+	int dev = open("/dev/zctls", O_RDWR | O_CLOEXEC);
+
+	memset(a, 0, sizeof(*a));
+	if (dev < 0)
+		return -1;
+	a->c.nr_slots = nr_slots;
+	a->c.flags = flags;
+	a->fd = ioctl(dev, ZCTLS_IOC_ARENA_CREATE, &a->c);
+	close(dev);
+	if (a->fd < 0)
+		return -1;
+	a->ring = mmap(NULL, a->c.ring_mmap_size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, a->fd, ZCTLS_ARENA_OFF_RING);
+	a->slots = mmap(NULL, a->c.slots_mmap_size, PROT_READ, MAP_SHARED,
+			a->fd, ZCTLS_ARENA_OFF_SLOTS);
+	if (a->ring == MAP_FAILED || a->slots == MAP_FAILED)
+		return -1;
+	return 0;
 }
 
 /* Consume @st through the arena. Returns bytes checked, or -1. */
@@ -171,29 +264,39 @@ static ssize_t recv_copy(int fd, const struct stream *st, uint8_t *buf,
 	return got;
 }
 
-/* One measurement: seconds, or a negative value on a data mismatch. */
-static double run_once(enum path p, const struct stream *st, struct za_arena *a)
+static struct za_arena arenas[3];	/* default, prefault, own slots */
+
+/* One kernel-path measurement; 0, or -1 on a data mismatch. */
+static int run_kernel(enum path p, const struct stream *st, struct sample *out)
 {
 	static uint8_t buf[64 * 1024];
+	bool ktls = p == PATH_KTLS || p == PATH_KTLS_NOPAD;
+	struct za_arena *a = NULL;
 	uint8_t info[64];
 	struct tr_keys k;
 	struct sender s;
 	pthread_t th;
-	int sfd, rfd;
+	int sfd, rfd, one = 1;
 	ssize_t got;
-	double t0, t;
+	double t0, c0;
 
 	if (zt_tcp_pair(AF_INET, &sfd, &rfd))
 		die("tcp pair");
-	if (zt_attach(rfd, p == PATH_KTLS ? "tls" : "zctls"))
-		die(p == PATH_KTLS ? "TCP_ULP tls" : "TCP_ULP zctls");
-	tr_keys_init(&k, st->version, TLS_CIPHER_AES_GCM_128, 7);
+	if (zt_attach(rfd, ktls ? "tls" : "zctls"))
+		die(ktls ? "TCP_ULP tls" : "TCP_ULP zctls");
+	tr_keys_init(&k, st->version, st->c->type, 7);
 	if (setsockopt(rfd, SOL_TLS, TLS_RX, info, tr_crypto_info(&k, info)))
 		die("TLS_RX");
 	tr_keys_free(&k);
-	if (p == PATH_ARENA) {
-		struct zctls_rx_arena att = { .arena_fd = a->fd };
+	if (p == PATH_KTLS_NOPAD &&
+	    setsockopt(rfd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &one, sizeof(one)))
+		die("TLS_RX_EXPECT_NO_PAD");
+	if (p == PATH_ARENA || p == PATH_ARENA_PF || p == PATH_ARENA_OWN) {
+		struct zctls_rx_arena att = { 0 };
 
+		a = &arenas[p - PATH_ARENA];
+		att.arena_fd = a->fd;
+		att.small_threshold = p == PATH_ARENA_OWN ? 1 : 0;
 		if (setsockopt(rfd, SOL_TLS, ZCTLS_RX_ARENA, &att, sizeof(att)))
 			die("ZCTLS_RX_ARENA");
 	}
@@ -203,99 +306,289 @@ static double run_once(enum path p, const struct stream *st, struct za_arena *a)
 	if (pthread_create(&th, NULL, send_thread, &s))
 		die("pthread_create");
 	t0 = now_s();
-	got = p == PATH_ARENA ? recv_arena(rfd, a, st) :
-				recv_copy(rfd, st, buf, sizeof(buf));
-	t = now_s() - t0;
+	c0 = thread_cpu_s();
+	got = a ? recv_arena(rfd, a, st) : recv_copy(rfd, st, buf, sizeof(buf));
+	out->cpu = thread_cpu_s() - c0;
+	out->wall = now_s() - t0;
 	pthread_join(th, NULL);
 	close(sfd);
 	close(rfd);
-	return got == (ssize_t)st->plain_len ? t : -1;
+	return got == (ssize_t)st->plain_len ? 0 : -1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
+/* ---- OpenSSL in user space ---- */
 
-	return (x > y) - (x < y);
+static EVP_PKEY *ossl_key;
+static X509 *ossl_cert;
+
+static void ossl_make_cert(void)
+{
+	X509_NAME *n;
+
+	ossl_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	ossl_cert = X509_new();
+	if (!ossl_key || !ossl_cert)
+		die("OpenSSL key");
+	X509_set_version(ossl_cert, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(ossl_cert), 1);
+	X509_gmtime_adj(X509_getm_notBefore(ossl_cert), 0);
+	X509_gmtime_adj(X509_getm_notAfter(ossl_cert), 86400);
+	X509_set_pubkey(ossl_cert, ossl_key);
+	n = X509_get_subject_name(ossl_cert);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+				   (const unsigned char *)"rx_paths", -1, -1, 0);
+	X509_set_issuer_name(ossl_cert, n);
+	if (!X509_sign(ossl_cert, ossl_key, EVP_sha256()))
+		die("X509_sign");
 }
 
-static double median(double *v, int n)
+static SSL_CTX *ossl_ctx(bool server, const struct stream *st)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() :
+					    TLS_client_method());
+	int v = st->version == TLS_1_3_VERSION ? TLS1_3_VERSION : TLS1_2_VERSION;
+
+	if (!ctx || !SSL_CTX_set_min_proto_version(ctx, v) ||
+	    !SSL_CTX_set_max_proto_version(ctx, v))
+		die("SSL_CTX");
+	if (v == TLS1_3_VERSION ? !SSL_CTX_set_ciphersuites(ctx, st->c->tls13) :
+				  !SSL_CTX_set_cipher_list(ctx, st->c->tls12))
+		die("OpenSSL cipher");
+	if (server) {
+		if (SSL_CTX_use_certificate(ctx, ossl_cert) != 1 ||
+		    SSL_CTX_use_PrivateKey(ctx, ossl_key) != 1)
+			die("OpenSSL certificate");
+		SSL_CTX_set_num_tickets(ctx, 0);
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	} else {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+		SSL_CTX_set_read_ahead(ctx, 1);
+	}
+	return ctx;
+}
+
+struct ossl_sender {
+	int fd;
+	SSL_CTX *ctx;
+	const struct stream *st;
+	pthread_barrier_t bar;
+	int err;
+};
+
+/* Handshake, seal every record into memory, wait, then send raw bytes. */
+static void *ossl_send_thread(void *arg)
+{
+	struct ossl_sender *s = arg;
+	SSL *ssl = SSL_new(s->ctx);
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *data = NULL;
+	long len = 0;
+	int r;
+
+	if (!ssl || !mem || !SSL_set_fd(ssl, s->fd) || SSL_accept(ssl) != 1) {
+		s->err = 1;
+	} else {
+		SSL_set0_wbio(ssl, mem);
+		mem = NULL;
+		for (r = 0; r < s->st->records && !s->err; r++)
+			if (SSL_write(ssl, s->st->plain + r * s->st->size,
+				      s->st->size) != (int)s->st->size)
+				s->err = 1;
+		len = BIO_get_mem_data(SSL_get_wbio(ssl), &data);
+	}
+	pthread_barrier_wait(&s->bar);
+	if (!s->err)
+		send_all(s->fd, (const uint8_t *)data, len);
+	BIO_free(mem);
+	SSL_free(ssl);
+	return NULL;
+}
+
+static int run_openssl(const struct stream *st, SSL_CTX *sctx, SSL_CTX *cctx,
+		       struct sample *out)
+{
+	static uint8_t buf[16384];
+	struct ossl_sender s = { .ctx = sctx, .st = st };
+	size_t got = 0;
+	pthread_t th;
+	int rfd, n, hs;
+	SSL *ssl;
+	double t0, c0;
+
+	if (zt_tcp_pair(AF_INET, &s.fd, &rfd))
+		die("tcp pair");
+	pthread_barrier_init(&s.bar, NULL, 2);
+	if (pthread_create(&th, NULL, ossl_send_thread, &s))
+		die("pthread_create");
+	ssl = SSL_new(cctx);
+	if (!ssl || !SSL_set_fd(ssl, rfd))
+		die("SSL_new");
+	hs = SSL_connect(ssl);
+	pthread_barrier_wait(&s.bar);
+	if (hs != 1 || s.err) {
+		fprintf(stderr, "rx_paths: openssl: handshake or seal failed\n");
+		exit(1);
+	}
+	t0 = now_s();
+	c0 = thread_cpu_s();
+	while (got < st->plain_len) {
+		n = SSL_read(ssl, buf, sizeof(buf));
+		if (n <= 0 || got + n > st->plain_len ||
+		    memcmp(buf, st->plain + got, n))
+			break;
+		got += n;
+	}
+	out->cpu = thread_cpu_s() - c0;
+	out->wall = now_s() - t0;
+	pthread_join(th, NULL);
+	pthread_barrier_destroy(&s.bar);
+	SSL_free(ssl);
+	close(s.fd);
+	close(rfd);
+	return got == st->plain_len ? 0 : -1;
+}
+
+static int parse_list(char *arg, const char *const *names, int nnames,
+		      bool *on)
+{
+	char *tok;
+	int i;
+
+	memset(on, 0, nnames * sizeof(*on));
+	for (tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
+		for (i = 0; i < nnames && strcmp(tok, names[i]); i++)
+			;
+		if (i == nnames) {
+			fprintf(stderr, "rx_paths: unknown name %s\n", tok);
+			return -1;
+		}
+		on[i] = true;
+	}
+	return 0;
+}
+
+static int bench_config(uint16_t version, const struct cipher *c, size_t size,
+			size_t bytes, int min_records, int reps,
+			const bool *path_on)
+{
+	int records = bytes / size, rep, p;
+	SSL_CTX *sctx = NULL, *cctx = NULL;
+	struct stream st;
+	struct sample sm;
+
+	if (records < min_records)
+		records = min_records;
+	stream_make(&st, version, c, size, records);
+	if (path_on[PATH_OPENSSL]) {
+		sctx = ossl_ctx(true, &st);
+		cctx = ossl_ctx(false, &st);
+	}
+	for (rep = 0; rep < reps; rep++) {
+		for (p = 0; p < PATH_NUM; p++) {
+			int rc;
+
+			if (!path_on[p] || (p == PATH_KTLS_NOPAD &&
+					    version != TLS_1_3_VERSION))
+				continue;
+			rc = p == PATH_OPENSSL ? run_openssl(&st, sctx, cctx, &sm) :
+						 run_kernel(p, &st, &sm);
+			if (rc) {
+				fprintf(stderr, "rx_paths: %s: data mismatch\n",
+					path_name[p]);
+				return 1;
+			}
+			printf("R\t%s\t%s\t%zu\t%s\t%d\t%zu\t%d\t%.9f\t%.9f\n",
+			       version == TLS_1_3_VERSION ? "1.3" : "1.2",
+			       c->name, size, path_name[p], rep, st.plain_len,
+			       records, sm.wall, sm.cpu);
+		}
+	}
+	fflush(stdout);
+	SSL_CTX_free(sctx);
+	SSL_CTX_free(cctx);
+	free(st.wire);
+	free(st.plain);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	int records = 64, reps = 5, opt, rep, i, nsizes = 0;
-	uint16_t version = TLS_1_2_VERSION;
-	size_t sizes[8];
+	static const char *const cipher_names[] = { "aes128", "aes256", "chacha" };
+	static const char *const version_names[] = { "1.2", "1.3" };
+	bool path_on[PATH_NUM], cipher_on[NR_CIPHERS], version_on[2];
+	int reps = 5, min_records = 4, opt, i, j, v, nsizes = 0;
+	size_t bytes = 256 * 1024, sizes[16];
 	char *tok;
-	double med[8][PATH_NUM];
 
-	while ((opt = getopt(argc, argv, "n:r:s:3")) != -1) {
+	for (i = 0; i < PATH_NUM; i++)
+		path_on[i] = i != PATH_ARENA_OWN;
+	for (i = 0; i < NR_CIPHERS; i++)
+		cipher_on[i] = true;
+	version_on[0] = version_on[1] = true;
+	while ((opt = getopt(argc, argv, "b:n:r:s:c:V:p:")) != -1) {
 		switch (opt) {
-		case 'n': records = atoi(optarg); break;
+		case 'b': bytes = strtoul(optarg, NULL, 0); break;
+		case 'n': min_records = atoi(optarg); break;
 		case 'r': reps = atoi(optarg); break;
-		case '3': version = TLS_1_3_VERSION; break;
 		case 's':
-			for (tok = strtok(optarg, ","); tok && nsizes < 8;
+			for (tok = strtok(optarg, ","); tok && nsizes < 16;
 			     tok = strtok(NULL, ","))
 				sizes[nsizes++] = strtoul(tok, NULL, 0);
 			break;
+		case 'c':
+			if (parse_list(optarg, cipher_names, NR_CIPHERS, cipher_on))
+				return 1;
+			break;
+		case 'V':
+			if (parse_list(optarg, version_names, 2, version_on))
+				return 1;
+			break;
+		case 'p':
+			if (parse_list(optarg, path_name, PATH_NUM, path_on))
+				return 1;
+			break;
 		default:
-			fprintf(stderr, "usage: rx_paths [-n records] [-r reps] [-s size,...] [-3]\n");
+			fprintf(stderr, "usage: rx_paths [-b bytes] [-n min-records] [-r reps] [-s size,...] [-c aes128,aes256,chacha] [-V 1.2,1.3] [-p path,...]\n");
 			return 1;
 		}
 	}
 	if (!nsizes) {
-		sizes[nsizes++] = 16384;
+		sizes[nsizes++] = 256;
 		sizes[nsizes++] = 1024;
+		sizes[nsizes++] = 4096;
+		sizes[nsizes++] = 16384;
 	}
-	if (records < 1 || reps < 1)
+	if (min_records < 1 || reps < 1 || !bytes)
 		return 1;
+	for (i = 0; i < nsizes; i++)
+		if (sizes[i] < 1 || sizes[i] > TR_MAX_PLAIN)
+			return 1;
 	if (access("/dev/zctls", F_OK)) {
 		fprintf(stderr, "rx_paths: /dev/zctls missing: zctls.ko not loaded\n");
 		return 77;
 	}
+	if (arena_open(&arenas[0], 64, 0) ||
+	    arena_open(&arenas[1], 64, ZCTLS_ARENA_PREFAULT) ||
+	    arena_open(&arenas[2], 64, 0))
+		die("arena");
+	ossl_make_cert();
 
-	printf("# TLS %s AES-128-GCM, %d records per run, %d runs per path, medians\n",
-	       version == TLS_1_3_VERSION ? "1.3" : "1.2", records, reps);
-	for (i = 0; i < nsizes; i++) {
-		double t[PATH_NUM][64];
-		struct stream st;
-		struct za_arena a;
-		int p;
-
-		if (sizes[i] < 1 || sizes[i] > TR_MAX_PLAIN || reps > 64)
-			return 1;
-		stream_make(&st, version, sizes[i], records);
-		if (za_open(&a, 64))
-			die("arena");
-		for (rep = 0; rep < reps; rep++) {
-			for (p = 0; p < PATH_NUM; p++) {
-				t[p][rep] = run_once(p, &st, &a);
-				if (t[p][rep] < 0) {
-					fprintf(stderr, "rx_paths: %s: data mismatch\n",
-						path_name[p]);
+	printf("# rx_paths: %zu bytes per run (at least %d records), %d runs per path\n",
+	       bytes, min_records, reps);
+	for (v = 0; v < 2; v++) {
+		if (!version_on[v])
+			continue;
+		for (j = 0; j < NR_CIPHERS; j++) {
+			if (!cipher_on[j])
+				continue;
+			for (i = 0; i < nsizes; i++)
+				if (bench_config(v ? TLS_1_3_VERSION : TLS_1_2_VERSION,
+						 &ciphers[j], sizes[i], bytes,
+						 min_records, reps, path_on))
 					return 1;
-				}
-			}
 		}
-		for (p = 0; p < PATH_NUM; p++)
-			med[i][p] = median(t[p], reps);
-		za_close(&a);
-		free(st.wire);
-		free(st.plain);
 	}
-
-	printf("| record | arena ms | copy ms | ktls ms | arena/copy | arena/ktls |\n");
-	printf("|---|---|---|---|---|---|\n");
-	for (i = 0; i < nsizes; i++)
-		printf("| %zu B | %.1f | %.1f | %.1f | %.2f | %.2f |\n", sizes[i],
-		       med[i][PATH_ARENA] * 1e3, med[i][PATH_COPY] * 1e3,
-		       med[i][PATH_KTLS] * 1e3,
-		       med[i][PATH_ARENA] / med[i][PATH_COPY],
-		       med[i][PATH_ARENA] / med[i][PATH_KTLS]);
+	for (i = 0; i < 3; i++)
+		za_close(&arenas[i]);
 	return 0;
 }

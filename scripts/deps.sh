@@ -15,6 +15,8 @@ pkgs=(
 	# crypto and TLS stacks, peers for interop tests
 	libssl-dev openssl libmbedtls-dev libkcapi-dev kcapi-tools
 	gnutls-bin curl
+	# make bench: plots, report, and the TLS proxies it compares
+	gnuplot-nox python3 hitch stunnel4 haproxy nginx libnginx-mod-stream
 )
 
 missing=()

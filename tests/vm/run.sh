@@ -14,11 +14,19 @@
 #   --timeout SECONDS     guest command timeout (default 1200)
 #   --out DIR             where to keep console.log, dmesg, output, status
 #   --env NAME=VALUE      export NAME to the guest command (repeatable)
+#   --icount              count instructions: the guest's clocks advance one
+#                         nanosecond per executed instruction (-icount
+#                         shift=0,sleep=off), so guest CPU times track
+#                         instructions, not host load. Single-threaded TCG
+#                         and one vCPU: the virtual clock sums the
+#                         instructions of all vCPUs, so a second busy vCPU
+#                         would be charged to the first one's threads.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
 series=${KERNEL:-6.1} module=1 params= kbuild=() timeout=1200 out= envs=()
+accel=(-accel tcg,thread=multi -smp 2)
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel)	series=$2; shift 2 ;;
@@ -28,6 +36,8 @@ while [ $# -gt 0 ]; do
 	--timeout)	timeout=$2; shift 2 ;;
 	--out)		out=$2; shift 2 ;;
 	--env)		envs+=("$2"); shift 2 ;;
+	--icount)	accel=(-accel tcg,thread=single -smp 1 -icount shift=0,sleep=off)
+			shift ;;
 	--)		shift; break ;;
 	*)		echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -67,7 +77,7 @@ done
 
 start=$(date +%s.%N)
 timeout --kill-after=10 $((timeout + 120)) qemu-system-x86_64 \
-	-accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
+	"${accel[@]}" -cpu max -m 2048 \
 	-nographic -no-reboot -nic none \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
 	-append "console=ttyS0 loglevel=4 panic=-1 mitigations=off" \

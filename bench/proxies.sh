@@ -1,0 +1,206 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# bench/proxies.sh OUT.tsv: TLS-terminating proxies, natively, on loopback.
+# Each proxy terminates TLS 1.3 (P-256 certificate) for the same plain-TCP
+# backend (bench/tlsload backend) with one worker, and bench/tlsload
+# measures, RUNS times each (default 5), interleaving the proxies:
+#   mbps        MB/s of 1 MiB answers, 2 connections
+#   rps         requests/s of 1 KiB answers, 2 connections
+#   hs_full     full handshakes/s (connect, handshake, 1 request, close)
+#   hs_resumed  the same with TLS 1.3 session tickets
+#   p50_us/p99_us  latency of 1 KiB requests at a fixed RATE per second
+#   idle_kib    resident memory growth of the proxy per idle connection,
+#               with IDLE (default 10000) connections open
+# Lines: "P proxy metric run value"; a proxy that cannot run here is one
+# line "S proxy reason". zctls-proxy is one more row when proxy/ builds it.
+# Environment: PROXY_RUNS (5), PROXY_SECS (1; latency runs twice that),
+# PROXY_RATE (200),
+# PROXY_IDLE (10000), PROXIES (default: every known one).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+outf=${1:?usage: proxies.sh OUT.tsv}
+load=$top/build/bench/tlsload
+runs=${PROXY_RUNS:-5} secs=${PROXY_SECS:-1} rate=${PROXY_RATE:-200}
+nidle=${PROXY_IDLE:-10000}
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+: > "$outf"
+
+# Enough descriptors for the idle connections through a proxy (two each,
+# client side and backend side). Where the hard limit is lower, fewer idle
+# connections, said in the output.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+if [ "$(ulimit -n)" -lt $((2 * nidle + 200)) ]; then
+	want=$nidle
+	nidle=$(( ($(ulimit -n) - 200) / 2 ))
+	printf 'N\tidle connections: %s, not %s: the descriptor limit here is %s (a proxy holds two per connection)\n' \
+		$nidle $want "$(ulimit -n)" >> "$outf"
+fi
+maxconn=$((nidle + 50))
+printf 'N\tlatency: 1 KiB requests on one connection at %s per second for %s s; idle memory: %s connections, resident memory of the proxy and its children\n' \
+	"$rate" $((2 * secs)) "$nidle" >> "$outf"
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$work/key.pem" -out "$work/cert.pem" -days 2 \
+	-subj /CN=localhost 2> /dev/null || { echo "proxies: no certificate" >&2; exit 1; }
+cat "$work/cert.pem" "$work/key.pem" > "$work/both.pem"
+
+freeport() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+bport=$(freeport)
+"$load" backend "$bport" & pids+=($!)
+
+# start_NAME PORT: start the proxy in the foreground of a background job,
+# print its pid; config files go in $work.
+start_hitch() {
+	hitch --frontend="[127.0.0.1]:$1" --backend="[127.0.0.1]:$bport" \
+		--workers=1 --tls-protos=TLSv1.3 --daemon=off --user=nobody \
+		--group=nogroup --backlog=4096 "$work/both.pem" \
+		> "$work/hitch.log" 2>&1 &
+	echo $!
+}
+start_stunnel() {
+	cat > "$work/stunnel.conf" <<-EOT
+	foreground = yes
+	pid =
+	[bench]
+	accept = 127.0.0.1:$1
+	connect = 127.0.0.1:$bport
+	cert = $work/cert.pem
+	key = $work/key.pem
+	sslVersionMin = TLSv1.3
+	libwrap = no
+	EOT
+	stunnel4 "$work/stunnel.conf" > "$work/stunnel.log" 2>&1 &
+	echo $!
+}
+start_haproxy() {
+	cat > "$work/haproxy.cfg" <<-EOT
+	global
+	    maxconn $maxconn
+	    nbthread 1
+	    ssl-default-bind-options ssl-min-ver TLSv1.3
+	defaults
+	    mode tcp
+	    timeout connect 5s
+	    timeout client 120s
+	    timeout server 120s
+	frontend f
+	    bind 127.0.0.1:$1 ssl crt $work/both.pem
+	    maxconn $maxconn
+	    default_backend b
+	backend b
+	    server s1 127.0.0.1:$bport
+	EOT
+	haproxy -db -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 &
+	echo $!
+}
+start_nginx() {
+	mkdir -p "$work/nginx/logs"
+	cat > "$work/nginx.conf" <<-EOT
+	load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+	daemon off;
+	master_process off;
+	worker_processes 1;
+	worker_rlimit_nofile $(ulimit -n);
+	pid $work/nginx.pid;
+	error_log stderr warn;
+	events { worker_connections $((2 * maxconn)); }
+	stream {
+	    ssl_session_cache shared:bench:20m;
+	    server {
+	        listen 127.0.0.1:$1 ssl backlog=4096;
+	        ssl_certificate $work/cert.pem;
+	        ssl_certificate_key $work/key.pem;
+	        ssl_protocols TLSv1.3;
+	        proxy_pass 127.0.0.1:$bport;
+	    }
+	}
+	EOT
+	nginx -p "$work/nginx" -c "$work/nginx.conf" -e stderr > "$work/nginx.log" 2>&1 &
+	echo $!
+}
+zproxy=
+start_zctls-proxy() {
+	"$zproxy" --listen "127.0.0.1:$1" --backend "127.0.0.1:$bport" \
+		--cert "$work/cert.pem" --key "$work/key.pem" --workers 1 \
+		--foreground > "$work/zctls-proxy.log" 2>&1 &
+	echo $!
+}
+
+# Which proxies can run here; a missing one is a stated skip.
+names=()
+for n in ${PROXIES:-hitch stunnel haproxy nginx zctls-proxy}; do
+	case $n in
+	hitch|haproxy|nginx) bin=$n ;;
+	stunnel) bin=stunnel4 ;;
+	zctls-proxy) bin= ;;
+	*) echo "proxies: unknown proxy $n" >&2; exit 1 ;;
+	esac
+	if [ $n = zctls-proxy ]; then
+		if [ ! -f "$top/proxy/Makefile" ]; then
+			printf 'S\tzctls-proxy\tnot in this tree: proxy/ has no Makefile yet (the proxy is merged from its own branch)\n' >> "$outf"
+			continue
+		fi
+		make -C "$top/proxy" > "$work/zctls-proxy-build.log" 2>&1
+		for c in "$top/proxy/zctls-proxy" "$top/proxy/build/zctls-proxy"; do
+			[ -x "$c" ] && zproxy=$c && break
+		done
+		if [ -z "$zproxy" ]; then
+			printf 'S\tzctls-proxy\tmake -C proxy built no zctls-proxy binary (see its log)\n' >> "$outf"
+			continue
+		fi
+	elif ! command -v "$bin" > /dev/null; then
+		printf 'S\t%s\t%s is not installed (scripts/deps.sh installs it)\n' $n $bin >> "$outf"
+		continue
+	fi
+	names+=("$n")
+done
+
+# Start every proxy once, on a port of its own; check each one answers.
+declare -A pport ppid
+for n in "${names[@]}"; do
+	pport[$n]=$(freeport)
+	ppid[$n]=$(start_$n "${pport[$n]}")
+	pids+=("${ppid[$n]}")
+	ok=0
+	for _ in $(seq 50); do
+		if "$load" bulk "${pport[$n]}" 16 0.01 1 > /dev/null 2>&1; then ok=1; break; fi
+		sleep 0.2
+	done
+	if [ $ok = 0 ]; then
+		printf 'S\t%s\tdid not answer through TLS: %s\n' "$n" \
+			"$(tail -n 2 "$work/$n.log" | tr '\n\t' '  ')" >> "$outf"
+		kill "${ppid[$n]}" 2>/dev/null
+		unset "pport[$n]"
+	fi
+done
+
+one() {	# one NAME RUN KEEP MODE ARGS...: run tlsload, record the figures
+	local n=$1 run=$2 keep=$3; shift 3	# named in the regex KEEP
+	"$load" "$1" "${pport[$n]}" "${@:2}" 2> "$work/err" | while read -r k v; do
+		[[ $k =~ ^($keep)$ ]] && printf 'P\t%s\t%s\t%s\t%s\n' "$n" "$k" "$run" "$v"
+	done >> "$outf"
+	[ -s "$work/err" ] && echo "proxies: $n: $(head -n1 "$work/err")" >&2
+}
+
+for run in $(seq "$runs"); do
+	for n in "${!pport[@]}"; do
+		one "$n" "$run" mbps bulk 1048576 "$secs" 2
+		one "$n" "$run" rps bulk 1024 "$secs" 2
+		one "$n" "$run" hs_full hs "$secs" 2 full
+		one "$n" "$run" hs_resumed hs "$secs" 2 resumed
+		one "$n" "$run" 'p50_us|p99_us' lat "$rate" "$((2 * secs))"
+		one "$n" "$run" idle_kib idle "$nidle" "${ppid[$n]}"
+	done
+	echo "proxies: run $run of $runs done" >&2
+done
+exit 0
