@@ -199,9 +199,12 @@ static void zctls_arena_free_pages(struct zctls_arena *a)
 
 	if (!a->pages)
 		return;
-	for (i = 0; i < a->nr_pages; i++)
+	/* They held plaintext: wiped before the page allocator has them. */
+	for (i = 0; i < a->nr_pages; i++) {
 		if (a->pages[i])
-			__free_page(a->pages[i]);
+			zctls_page_wipe_free(a->pages[i]);
+		cond_resched();
+	}
 	kvfree(a->pages);
 }
 
@@ -681,6 +684,8 @@ void zctls_arena_drain(struct zctls_arena *a, struct zctls_arena_drained *st)
 static int zctls_arena_release(struct inode *inode, struct file *file)
 {
 	zctls_arena_destroy(file->private_data);
+	/* The file keeps its own mount reference until __fput() ends. */
+	zctls_arena_fs_unpin();
 	return 0;
 }
 

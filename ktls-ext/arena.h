@@ -34,6 +34,7 @@ struct zctls_arena;
 /* arena_dev.c: module load and unload. */
 int zctls_arena_init(void);
 void zctls_arena_exit(void);
+void zctls_arena_fs_unpin(void);
 
 /*
  * Look up an arena by fd and take a reference on it (on its file), or

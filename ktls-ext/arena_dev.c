@@ -22,36 +22,59 @@
 
 #define ZCTLS_ARENA_FS_MAGIC	0x7a63746c	/* "zctl" */
 
+/*
+ * The pseudo filesystem is mounted while any arena file exists, and only
+ * then: each file pins it (simple_pin_fs()) and its release unpins it.
+ * The filesystem type has an owner, so its superblock holds a module
+ * reference for as long as it exists; a file also holds one of its own
+ * (its fops' owner). So the module stays until the last file, mount and
+ * superblock are gone, even when the last fput() races with an unload:
+ * the superblock's kill_sb, which runs after the file's own reference is
+ * dropped, still finds the module there.
+ */
 static struct vfsmount *zctls_arena_mnt;
+static int zctls_arena_mnt_count;
 
 static int zctls_arena_init_fs_context(struct fs_context *fc)
 {
 	return init_pseudo(fc, ZCTLS_ARENA_FS_MAGIC) ? 0 : -ENOMEM;
 }
 
-/*
- * No .owner: the kernel-internal mount would hold a reference on the
- * module forever. The mount is gone before the module text is (exit).
- */
 static struct file_system_type zctls_arena_fs = {
+	.owner			= THIS_MODULE,
 	.name			= "zctls_arena",
 	.init_fs_context	= zctls_arena_init_fs_context,
 	.kill_sb		= kill_anon_super,
 };
 
+/* Drop the mount a file pinned (its release, or a failed creation). */
+void zctls_arena_fs_unpin(void)
+{
+	simple_release_fs(&zctls_arena_mnt, &zctls_arena_mnt_count);
+}
+
 /*
  * Wrap a built arena in a file of its own inode. On success the file owns
- * the arena (its release destroys it) and holds a module reference that
- * __fput() drops.
+ * the arena (its release destroys it), pins the filesystem, and holds a
+ * module reference that __fput() drops.
  */
 static struct file *zctls_arena_file(struct zctls_arena *a)
 {
 	struct inode *inode;
 	struct file *file;
+	int err;
 
+	err = simple_pin_fs(&zctls_arena_fs, &zctls_arena_mnt,
+			    &zctls_arena_mnt_count);
+	if (err)
+		return ERR_PTR(err);
+
+	/* Stable while pinned: only the last unpin clears it. */
 	inode = alloc_anon_inode(zctls_arena_mnt->mnt_sb);
-	if (IS_ERR(inode))
-		return ERR_CAST(inode);
+	if (IS_ERR(inode)) {
+		file = ERR_CAST(inode);
+		goto err_unpin;
+	}
 
 	__module_get(THIS_MODULE);
 	file = alloc_file_pseudo(inode, zctls_arena_mnt, "[zctls_arena]",
@@ -64,6 +87,8 @@ static struct file *zctls_arena_file(struct zctls_arena *a)
 err_module_put:
 	module_put(THIS_MODULE);
 	iput(inode);
+err_unpin:
+	zctls_arena_fs_unpin();
 	return file;
 }
 
@@ -132,25 +157,15 @@ static struct miscdevice zctls_misc = {
 
 int zctls_arena_init(void)
 {
-	int err;
-
-	zctls_arena_mnt = kern_mount(&zctls_arena_fs);
-	if (IS_ERR(zctls_arena_mnt))
-		return PTR_ERR(zctls_arena_mnt);
-
-	err = misc_register(&zctls_misc);
-	if (err)
-		goto err_unmount;
-	return 0;
-
-err_unmount:
-	kern_unmount(zctls_arena_mnt);
-	return err;
+	return misc_register(&zctls_misc);
 }
 
-/* Runs only when no arena file exists: each holds a module reference. */
+/*
+ * Runs only when no arena file exists (each holds a module reference), so
+ * the filesystem is no longer mounted.
+ */
 void zctls_arena_exit(void)
 {
 	misc_deregister(&zctls_misc);
-	kern_unmount(zctls_arena_mnt);
+	WARN_ON_ONCE(zctls_arena_mnt_count);
 }

@@ -3,7 +3,9 @@
  * /proc/net/zctls_stat: per-namespace counters, and the global ledger of
  * live objects that lets the test suite prove that nothing leaks.
  */
+#include <linux/mm.h>
 #include <linux/percpu.h>
+#include <linux/string.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <net/net_namespace.h>
@@ -31,6 +33,7 @@ static const char *const zctls_stat_names[ZCTLS_STAT_NUM] = {
 	[ZCTLS_STAT_RX_REKEY_ERROR]	= "TlsRxRekeyError",
 	[ZCTLS_STAT_RX_REKEY_RECEIVED]	= "TlsRxRekeyReceived",
 	[ZCTLS_STAT_TX_CLOSE_ABORT]	= "ZctlsTxCloseAbort",
+	[ZCTLS_STAT_TX_RECORDS]		= "ZctlsTxRecords",
 	[ZCTLS_STAT_ARENA_RX_ZEROCOPY]	= "ZctlsArenaRxZeroCopy",
 	[ZCTLS_STAT_ARENA_RX_PACKED]	= "ZctlsArenaRxPacked",
 	[ZCTLS_STAT_ARENA_RX_COPIED]	= "ZctlsArenaRxCopied",
@@ -55,6 +58,24 @@ void zctls_ledger_put(void)
 long zctls_ledger_read(void)
 {
 	return atomic_long_read(&zctls_ledger);
+}
+
+/* Global, like the ledger: pages are not tied to a namespace. */
+static atomic_long_t zctls_pages_freed = ATOMIC_LONG_INIT(0);
+static atomic_long_t zctls_pages_wiped = ATOMIC_LONG_INIT(0);
+
+void zctls_page_free(struct page *page)
+{
+	if (!memchr_inv(page_address(page), 0, PAGE_SIZE))
+		atomic_long_inc(&zctls_pages_wiped);
+	atomic_long_inc(&zctls_pages_freed);
+	__free_page(page);
+}
+
+void zctls_page_wipe_free(struct page *page)
+{
+	memzero_explicit(page_address(page), PAGE_SIZE);
+	zctls_page_free(page);
 }
 
 void zctls_stat_add(const struct sock *sk, enum zctls_stat_item item, long v)
@@ -86,6 +107,10 @@ static int zctls_stat_show(struct seq_file *seq, void *v)
 	/* Global, not per namespace: the suite checks it returns to zero. */
 	seq_printf(seq, "%-32s\t%ld\n", "ZctlsLiveObjects",
 		   zctls_ledger_read());
+	seq_printf(seq, "%-32s\t%ld\n", "ZctlsPagesFreed",
+		   atomic_long_read(&zctls_pages_freed));
+	seq_printf(seq, "%-32s\t%ld\n", "ZctlsPagesWiped",
+		   atomic_long_read(&zctls_pages_wiped));
 	return 0;
 }
 

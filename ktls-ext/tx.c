@@ -123,6 +123,7 @@ static int zctls_tx_seal(struct sock *sk, struct zctls_tx *tx)
 	tx->plain_len = 0;
 	tx->want_close = false;
 	zctls_seq_advance(c, true);
+	zctls_stat_inc(sk, ZCTLS_STAT_TX_RECORDS);
 	tx->ct_len = ZCTLS_HDR_LEN + clen;
 	tx->ct_off = 0;
 	return 0;

@@ -324,6 +324,7 @@ enum zctls_stat_item {
 	ZCTLS_STAT_RX_REKEY_ERROR,
 	ZCTLS_STAT_RX_REKEY_RECEIVED,
 	ZCTLS_STAT_TX_CLOSE_ABORT,	/* close() could not flush: reset sent */
+	ZCTLS_STAT_TX_RECORDS,		/* records sealed by the kernel */
 	/* The arena (arena_rx.c). */
 	ZCTLS_STAT_ARENA_RX_ZEROCOPY,	/* records in a slot of their own */
 	ZCTLS_STAT_ARENA_RX_PACKED,	/* small records in a shared slot */
@@ -363,5 +364,16 @@ static inline void zctls_stat_dec(const struct sock *sk,
 void zctls_ledger_get(void);
 void zctls_ledger_put(void);
 long zctls_ledger_read(void);
+
+/*
+ * Every page zctls allocates for plaintext (arena slots, record pages)
+ * goes back to the page allocator through one of these. zctls_page_free()
+ * counts the page as freed (ZctlsPagesFreed), and as wiped
+ * (ZctlsPagesWiped) only if it reads all zero at that moment; the test
+ * suite requires the two to be equal. zctls_page_wipe_free() wipes the
+ * whole page first. Both take the last reference.
+ */
+void zctls_page_free(struct page *page);
+void zctls_page_wipe_free(struct page *page);
 
 #endif /* _ZCTLS_H */

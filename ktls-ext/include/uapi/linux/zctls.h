@@ -149,8 +149,9 @@
  *     or authenticated plaintext of earlier records of the same arena,
  *     never anything else.
  *  A6 Pages are freed only when the last fd and the last mapping of the
- *     arena are gone and no socket uses it. While any exists the module
- *     cannot be unloaded (rmmod fails with EBUSY/EAGAIN).
+ *     arena are gone and no socket uses it, and they are wiped before
+ *     they are freed. While any exists the module cannot be unloaded
+ *     (rmmod fails with EBUSY/EAGAIN).
  *
  * Memory: slot pages and the ring are charged to the creating user's
  * RLIMIT_MEMLOCK (the locked_vm count io_uring and AF_XDP also use) unless
