@@ -3,10 +3,11 @@
 # zctls top-level Makefile. The two commands a user needs:
 #
 #   make demo    the main job: TLS through zctls.ko in a guest (sets up first)
-#   make check   every test: host tests, then the guest suite on 6.1 and 6.12
+#   make check   every test: host tests, then the guest suite on 6.1 and 6.12,
+#                and on the debug kernel (KASAN, lockdep, kmemleak, ...)
 #
-# Other targets: deps, module, tests, lib, conformance, fuzz, guest-test, bench,
-# clean.
+# Other targets: deps, debug-kernel, module, tests, lib, conformance, fuzz,
+# guest-test, bench, clean.
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
@@ -16,14 +17,20 @@ KSRC_SERIES := 6.12
 HARNESS := $(B)/ksrc/$(KSRC_SERIES)/tools/testing/selftests
 # The kselftest harness itself does not build with -Wextra's unused-parameter.
 KSFT_CFLAGS := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
-	       -I$(HARNESS) -I$(TOP)/ktls-ext/include -I$(TOP)/tests/kselftest
+	       -I$(TOP)/tests/lib/ksft -I$(HARNESS) -I$(TOP)/ktls-ext/include -I$(TOP)/tests/kselftest
 KSFT_LIBS := -lpthread -lssl -lcrypto
 KSFT_SRCS := $(wildcard tests/kselftest/*.c)
 KSFT_BINS := $(patsubst tests/kselftest/%.c,$(B)/tests/ksft/%,$(KSFT_SRCS))
 KERNELS := 6.1 6.12
+# The debug kernel's guest skips what it would only slow down: the kernel's
+# own tls selftest (covered on 6.12 with the same module source) and the
+# library's suite (user space, covered on 6.12). DEBUG_GUEST=0 leaves the
+# debug guest (and the debug kernel's build) out of make check.
+DEBUG_GUEST ?= 0
+DEBUG_EXCLUDE ?= conformance|libzctls-kernel
 
-.PHONY: all deps module lib tests demo check check-host check-guest \
-	conformance guest-test bench fuzz clean
+.PHONY: all deps debug-kernel module lib tests demo check check-host \
+	check-guest check-debug conformance guest-test bench fuzz clean
 
 all: module lib tests
 
@@ -34,8 +41,18 @@ $(B)/.deps-stamp: scripts/deps.sh
 	scripts/deps.sh
 	@touch $@
 
+# The debug guest kernel, built from linux-source-6.12 on first use and
+# cached outside the clone (scripts/debug-kernel.sh): about 25 minutes on
+# two cores the first time, nothing after.
+debug-kernel: deps
+	@scripts/debug-kernel.sh build > /dev/null
+
+# zctls.ko for each kernel; for the debug kernel too once it is built.
 module: deps
-	@for s in $(KERNELS); do \
+	@for s in $(KERNELS) debug; do \
+		if [ $$s = debug ]; then \
+			scripts/debug-kernel.sh dir > /dev/null 2>&1 || continue; \
+		fi; \
 		kver=$$(tests/vm/kver.sh $$s) || exit 1; \
 		echo "  MODULE  zctls.ko for $$kver"; \
 		scripts/build-module.sh $$kver > /dev/null || exit 1; \
@@ -47,7 +64,7 @@ lib: deps
 $(HARNESS)/kselftest_harness.h: | deps
 	scripts/extract-ksrc.sh $(KSRC_SERIES) $(B)/ksrc/$(KSRC_SERIES)
 
-$(B)/tests/ksft/%: tests/kselftest/%.c $(wildcard tests/kselftest/*.h) $(HARNESS)/kselftest_harness.h
+$(B)/tests/ksft/%: tests/kselftest/%.c $(wildcard tests/kselftest/*.h) tests/lib/ksft/kselftest_harness.h $(HARNESS)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	@echo "  KSFT    $*"
 	@$(CC) $(KSFT_CFLAGS) -o $@ $< $(KSFT_LIBS)
@@ -58,13 +75,30 @@ tests: deps $(KSFT_BINS) $(B)/tests/fuzz/rx_fuzz
 demo: deps module lib tests
 	scripts/demo.sh
 
-# Every test. Host tests first (quick), then one guest per kernel side by
-# side, then the bench self-test. The last line counts the tests executed.
-check: deps module lib tests
+# Every test. The debug kernel's guest, the longest, starts first and runs
+# beside the host tests, then one guest per Debian kernel side by side, then
+# the bench self-test. The last line counts the tests executed.
+check: deps $(if $(filter 1,$(DEBUG_GUEST)),debug-kernel) module lib tests
 	@rm -rf $(RES); mkdir -p $(RES)
-	@$(MAKE) --no-print-directory check-host || true
-	@$(MAKE) --no-print-directory check-guest || true
+	@if [ "$(DEBUG_GUEST)" = 1 ]; then \
+		$(MAKE) --no-print-directory check-debug > /dev/null 2>&1 & \
+		echo $$! > $(B)/.check-debug.pid; \
+	fi; \
+	$(MAKE) --no-print-directory check-host || true; \
+	$(MAKE) --no-print-directory check-guest || true; \
+	if [ "$(DEBUG_GUEST)" = 1 ]; then \
+		wait $$(cat $(B)/.check-debug.pid); \
+		grep -E '^(FAIL|SKIP): ' $(RES)/guest-debug.txt >&2; \
+		tail -n 1 $(RES)/guest-debug.summary >&2; \
+	fi
 	@tests/lib/summary.sh $(RES)/*.txt
+
+# The in-guest suite on the debug kernel; any KASAN, lockdep, DEBUG_SG,
+# DEBUG_LIST or kmemleak report fails its boot case.
+check-debug:
+	@ZCTLS_SUITE_EXCLUDE='$(DEBUG_EXCLUDE)' \
+		tests/lib/guest-check.sh debug $(RES)/guest-debug.txt \
+		2> $(RES)/guest-debug.summary
 
 check-host:
 	@rc=0; tests/host/bench-tools.sh | tee $(RES)/host-bench-tools.txt; \

@@ -1,13 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # build-module.sh KVER [extra kbuild vars...]
+# build-module.sh --kernel SERIES [extra kbuild vars...]   (6.1, 6.12, debug)
 # Builds ktls-ext/ against /lib/modules/KVER/build in build/kmod/KVER/, the
 # way DKMS does (make -C <kdir> M=<dir> modules), so that builds for several
-# kernels never share object files. Prints the path of zctls.ko.
+# kernels never share object files. The debug kernel's build tree is in its
+# cache (scripts/debug-kernel.sh). Prints the path of zctls.ko.
 set -euo pipefail
-kver=$1; shift
 top=$(cd "$(dirname "$0")/.." && pwd)
-kdir=/lib/modules/$kver/build
+if [ "${1:-}" = --kernel ]; then
+	kver=$("$top/tests/vm/kver.sh" "${2:?build-module: --kernel needs a series}")
+	shift 2
+else
+	kver=${1:?usage: build-module.sh KVER|--kernel SERIES [kbuild vars...]}
+	shift
+fi
+case $kver in
+*-zctls-debug)
+	kdir=$("$top/scripts/debug-kernel.sh" dir)/obj ;;
+*)	kdir=/lib/modules/$kver/build ;;
+esac
 [ -d "$kdir" ] || { echo "build-module: no headers for $kver; run 'make deps'" >&2; exit 1; }
 tag=$kver
 [ $# -gt 0 ] && tag=$kver-$(echo "$*" | md5sum | cut -c1-8)

@@ -55,10 +55,15 @@ EOT
 	head -c 60000 /dev/urandom | base64 -w 76 > "$WORK/a.txt"
 }
 
-# wait_file FILE [SIZE]: up to 10 s for FILE to exist (and reach SIZE bytes)
+# Every wait below is bounded by $ZCTLS_WAIT_S seconds (default 120): a
+# bound against a hang, never a timing assertion, so it is generous enough
+# for a sanitizer build on a machine whose every core is busy.
+WAIT_TICKS=$(( ${ZCTLS_WAIT_S:-120} * 20 ))
+
+# wait_file FILE [SIZE]: wait for FILE to exist (and reach SIZE bytes)
 wait_file() {
 	i=0
-	while [ $i -lt 200 ]; do
+	while [ $i -lt $WAIT_TICKS ]; do
 		if [ -e "$1" ] && [ "$(stat -c %s "$1")" -ge "${2:-1}" ]; then
 			return 0
 		fi
@@ -68,12 +73,38 @@ wait_file() {
 	return 1
 }
 
-# wait_listen PORT: up to 10 s for a TCP listener on PORT (from /proc)
-wait_listen() {
-	hex=$(printf '%04X' "$1")
+# wait_grep FILE PATTERN [COUNT]: wait until FILE has COUNT (default 1)
+# lines matching the extended regular expression PATTERN
+wait_grep() {
 	i=0
-	while [ $i -lt 200 ]; do
-		grep -q ":$hex 00000000:0000 0A" /proc/net/tcp && return 0
+	while [ $i -lt $WAIT_TICKS ]; do
+		[ "$(grep -acE "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] 2>/dev/null && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# listen_inodes PORT: the socket inodes of the TCP listeners on PORT
+listen_inodes() {
+	hex=$(printf '%04X' "$1")
+	awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { print $10 }' \
+		/proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# wait_listen PID PORT: wait for PID, or a child of it, to listen on PORT.
+# Fails at once if PID exits (e.g. the port was taken by someone else in
+# the meantime), so that the caller can retry on another port; a listener
+# of another process on PORT never counts.
+wait_listen() {
+	i=0
+	while [ $i -lt $WAIT_TICKS ]; do
+		kill -0 "$1" 2>/dev/null || return 1
+		for ino in $(listen_inodes "$2"); do
+			for p in "$1" $(pgrep -P "$1"); do
+				ls -l "/proc/$p/fd" 2>/dev/null | grep -qF "socket:[$ino]" && return 0
+			done
+		done
 		sleep 0.05
 		i=$((i + 1))
 	done
@@ -103,14 +134,14 @@ start_server() {
 # non-zero exit (e.g. a sanitizer's leak report) is a failure.
 stop_server() {
 	i=0
-	while kill -0 "$SPID" 2>/dev/null && [ $i -lt 100 ]; do
+	while kill -0 "$SPID" 2>/dev/null && [ $i -lt $WAIT_TICKS ]; do
 		sleep 0.05
 		i=$((i + 1))
 	done
 	if kill -0 "$SPID" 2>/dev/null; then
 		kill "$SPID" 2>/dev/null
 		wait "$SPID" 2>/dev/null
-		fail "echo server still running 5 s after its connection"
+		fail "echo server still running ${ZCTLS_WAIT_S:-120} s after its connection"
 		return
 	fi
 	wait "$SPID"
@@ -126,7 +157,7 @@ probe_backend() {
 	[ "$BACKEND" = user ] && return 0
 	[ "$BACKEND" = auto ] && return 0
 	start_server
-	echo x | timeout 10 $CLIENT 127.0.0.1 "$PORT" --ca "$WORK/ca.pem" \
+	echo x | timeout 120 $CLIENT 127.0.0.1 "$PORT" --ca "$WORK/ca.pem" \
 		--servername localhost --backend "$BACKEND" \
 		> /dev/null 2> "$WORK/probe.err"
 	stop_server

@@ -3,12 +3,14 @@
 # line per test (PASS: name / FAIL: name / SKIP: name: reason), append the
 # same lines to $ZCTLS_RESULTS if set, exit 1 if any test failed.
 # Binaries are run under $ZCTLS_WRAP (e.g. valgrind) when it is set.
-# Each test is bounded by $ZCTLS_TEST_TIMEOUT seconds (default 300).
+# Each test is bounded by $ZCTLS_TEST_TIMEOUT seconds (default 900: a bound
+# against a hang, sized for the slowest place a test runs, an emulated guest
+# on a busy host).
 # $ZCTLS_RESULTS should be an absolute path (make -C changes directory).
 
 : "${TMPDIR:=/tmp}"
 export TMPDIR
-limit=${ZCTLS_TEST_TIMEOUT:-300}
+limit=${ZCTLS_TEST_TIMEOUT:-900}
 failed=0
 logdir=$(mktemp -d "$TMPDIR/zctls-logs.XXXXXX") || exit 1
 

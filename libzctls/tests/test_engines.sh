@@ -17,7 +17,7 @@ pair() {
 	start_server --engine "$se"
 	rm -f "$WORK/out"
 	feed "$WORK/a.bin" "$WORK/out" 100000 |
-		timeout 30 $CLIENT 127.0.0.1 "$PORT" --ca "$WORK/ca.pem" \
+		timeout 120 $CLIENT 127.0.0.1 "$PORT" --ca "$WORK/ca.pem" \
 		--servername localhost --engine "$ce" --backend "$BACKEND" \
 		--min "$v" --max "$v" "$@" > "$WORK/out" 2> "$WORK/err"
 	rc=$?

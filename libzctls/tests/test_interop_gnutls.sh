@@ -19,7 +19,7 @@ cli_case() {
 	start_server --engine "$3"
 	rm -f "$WORK/out"
 	feed "$WORK/a.bin" "$WORK/out" 100000 |
-		timeout 20 gnutls-cli 127.0.0.1 -p "$PORT" \
+		timeout 120 gnutls-cli 127.0.0.1 -p "$PORT" \
 		--x509cafile "$WORK/ca.pem" --sni-hostname localhost \
 		--verify-hostname localhost --priority "$(prio "$1" "$2")" \
 		--logfile "$WORK/glog" > "$WORK/out" 2> "$WORK/err"
@@ -33,18 +33,28 @@ cli_case() {
 
 serv_case() {
 	CASES=$((CASES + 1))
-	sport=$("$FREEPORT")
-	timeout 30 gnutls-serv --echo -p "$sport" -a \
-		--x509certfile "$WORK/srv.pem" --x509keyfile "$WORK/srv.key" \
-		--priority "$(prio "$1" "$2")" > "$WORK/gs.out" 2>&1 &
-	gs=$!
-	PIDS="$PIDS $gs"
 	what="echo-client($3) $1 $2 -> gnutls-serv"
-	wait_listen "$sport" || { fail "$what: gnutls-serv did not start"; return; }
+	# The free port is only free until someone else takes it: if
+	# gnutls-serv cannot listen on it, take another.
+	n=0
+	while :; do
+		n=$((n + 1))
+		sport=$("$FREEPORT")
+		timeout 300 gnutls-serv --echo -p "$sport" -a \
+			--x509certfile "$WORK/srv.pem" --x509keyfile "$WORK/srv.key" \
+			--priority "$(prio "$1" "$2")" > "$WORK/gs.out" 2>&1 &
+		gs=$!
+		PIDS="$PIDS $gs"
+		wait_listen "$gs" "$sport" && break
+		kill $gs 2>/dev/null
+		wait $gs 2>/dev/null
+		[ $n -lt 5 ] && continue
+		fail "$what: gnutls-serv did not start"; cat "$WORK/gs.out" >&2; return
+	done
 	rm -f "$WORK/cl.out"
 	size=$(stat -c %s "$WORK/a.txt")
 	feed "$WORK/a.txt" "$WORK/cl.out" "$size" |
-		timeout 30 $CLIENT 127.0.0.1 "$sport" --ca "$WORK/ca.pem" \
+		timeout 120 $CLIENT 127.0.0.1 "$sport" --ca "$WORK/ca.pem" \
 		--servername localhost --engine "$3" --backend "$BACKEND" \
 		> "$WORK/cl.out" 2> "$WORK/cl.err"
 	rc=$?

@@ -19,13 +19,15 @@ ver_opts() {
 }
 
 # s_client talks to our echo server; what comes back must equal a.bin.
+# -nocommands: without it, s_client takes any read of stdin that starts
+# with K, k, Q or R (1 in 64 for random bytes) as a command.
 s_client_case() {
 	CASES=$((CASES + 1))
 	start_server --engine "$3"
 	rm -f "$WORK/out"
 	feed "$WORK/a.bin" "$WORK/out" 100000 |
-		timeout 20 openssl s_client -connect "127.0.0.1:$PORT" \
-		$(ver_opts "$1" "$2") -quiet -no_ign_eof -verify_return_error \
+		timeout 120 openssl s_client -connect "127.0.0.1:$PORT" \
+		$(ver_opts "$1" "$2") -quiet -no_ign_eof -nocommands -verify_return_error \
 		-CAfile "$WORK/ca.pem" -servername localhost \
 		> "$WORK/out" 2> "$WORK/err"
 	stop_server
@@ -39,21 +41,32 @@ s_client_case() {
 # our client talks to s_server: both directions byte-exact.
 s_server_case() {
 	CASES=$((CASES + 1))
-	sport=$("$FREEPORT")
-	rm -f "$WORK/ss.out" "$WORK/cl.out" "$WORK/done"
-	{ cat "$WORK/b.bin"; wait_file "$WORK/done" 0; } |
-		timeout 30 openssl s_server -accept "127.0.0.1:$sport" -naccept 1 \
-		-cert "$WORK/srv.pem" -key "$WORK/srv.key" -quiet \
-		$(ver_opts "$1" "$2") > "$WORK/ss.out" 2> "$WORK/ss.err" &
-	ss=$!
-	PIDS="$PIDS $ss"
-	wait_listen "$sport" || { fail "s_server did not start"; cat "$WORK/ss.err" >&2; return; }
+	# The free port is only free until someone else takes it: if s_server
+	# cannot listen on it, take another.
+	n=0
+	while :; do
+		n=$((n + 1))
+		sport=$("$FREEPORT")
+		rm -f "$WORK/ss.out" "$WORK/cl.out" "$WORK"/done.*
+		{ cat "$WORK/b.bin"; wait_file "$WORK/done.$n" 0; } |
+			timeout 300 openssl s_server -accept "127.0.0.1:$sport" -naccept 1 \
+			-cert "$WORK/srv.pem" -key "$WORK/srv.key" -quiet \
+			$(ver_opts "$1" "$2") > "$WORK/ss.out" 2> "$WORK/ss.err" &
+		ss=$!
+		PIDS="$PIDS $ss"
+		wait_listen "$ss" "$sport" && break
+		kill "$ss" 2>/dev/null
+		touch "$WORK/done.$n"
+		wait "$ss" 2>/dev/null
+		[ $n -lt 5 ] && continue
+		fail "s_server did not start"; cat "$WORK/ss.err" >&2; return
+	done
 	feed "$WORK/a.bin" "$WORK/cl.out" 70000 |
-		timeout 30 $CLIENT 127.0.0.1 "$sport" --ca "$WORK/ca.pem" \
+		timeout 120 $CLIENT 127.0.0.1 "$sport" --ca "$WORK/ca.pem" \
 		--servername localhost --engine "$3" --backend "$BACKEND" \
 		> "$WORK/cl.out" 2> "$WORK/cl.err"
 	rc=$?
-	touch "$WORK/done"
+	touch "$WORK/done.$n"
 	wait $ss 2>/dev/null
 	what="echo-client($3) $1 $2 -> s_server"
 	[ $rc -eq 0 ] || { fail "$what: client exit $rc"; cat "$WORK/cl.err" >&2; return; }
@@ -63,17 +76,21 @@ s_server_case() {
 }
 
 # s_client's interactive "K" / "k" send KeyUpdate with and without
-# update_requested; the echo after each must still arrive.  The pauses
-# keep each command in a read of its own (s_client matches them at the
-# start of a read).
+# update_requested; the echo after each must still arrive. s_client takes
+# a command only at the start of a read of stdin, so each line is written
+# only once the previous one has visibly been acted on (its echo arrived,
+# or s_client reported the KeyUpdate): no line can share a read with the
+# next, however slow the machine.
 keyupdate_case() {
 	CASES=$((CASES + 1))
 	start_server
-	{ printf 'hello1\n'; sleep 1; printf 'K\n'; sleep 1; printf 'hello2\n'
-	  sleep 1; printf 'k\n'; sleep 1; printf 'hello3\n'
-	  i=0; until grep -aq '^hello3$' "$WORK/ku.all" || [ $i -ge 200 ]; do
-		sleep 0.05; i=$((i + 1)); done; } |
-		timeout 30 openssl s_client -connect "127.0.0.1:$PORT" -tls1_3 \
+	: > "$WORK/ku.all"; : > "$WORK/ku.err"
+	{ printf 'hello1\n'; wait_grep "$WORK/ku.all" '^hello1$'
+	  printf 'K\n'; wait_grep "$WORK/ku.err" KEYUPDATE 1
+	  printf 'hello2\n'; wait_grep "$WORK/ku.all" '^hello2$'
+	  printf 'k\n'; wait_grep "$WORK/ku.err" KEYUPDATE 2
+	  printf 'hello3\n'; wait_grep "$WORK/ku.all" '^hello3$'; } |
+		timeout 300 openssl s_client -connect "127.0.0.1:$PORT" -tls1_3 \
 		-no_ign_eof -CAfile "$WORK/ca.pem" -servername localhost \
 		> "$WORK/ku.all" 2> "$WORK/ku.err"
 	stop_server

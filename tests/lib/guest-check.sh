@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# guest-check.sh SERIES RESULTS_FILE
+# guest-check.sh SERIES RESULTS_FILE       (SERIES: 6.1, 6.12 or debug)
 # Host side of the in-guest suite for one kernel: boots it with zctls.ko,
 # runs tests/lib/guest-suite.sh, and writes one PASS:/FAIL:/SKIP: line per
 # test case to RESULTS_FILE. The boot itself counts as one more test, which
@@ -19,6 +19,8 @@ hooks_ko=$("$top/scripts/build-module.sh" "$kver" ZCTLS_SELFTEST_HOOKS=y) || exi
 
 "$top/tests/vm/run.sh" --kernel "$series" --out "$top/build/vm/check-$series" \
 	--env ZCTLS_KO_HOOKS="$hooks_ko" \
+	--env ZCTLS_SUITE_FILTER="${ZCTLS_SUITE_FILTER:-.}" \
+	--env ZCTLS_SUITE_EXCLUDE="${ZCTLS_SUITE_EXCLUDE:-}" \
 	--timeout "${ZCTLS_GUEST_TIMEOUT:-2400}" \
 	-- "$top/tests/lib/guest-suite.sh" > "$log" 2>&1
 rc=$?

@@ -38,8 +38,22 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# The debug kernel's modules live in its cache, not in the host's /lib.
+if [ -n "${ZCTLS_MODDIR:-}" ]; then
+	mkdir -p "/lib/modules/$(uname -r)" &&
+		mount --bind "$ZCTLS_MODDIR" "/lib/modules/$(uname -r)" ||
+		{ infra "cannot bind $ZCTLS_MODDIR over /lib/modules"; finish 1; }
+fi
+# kmemleak (debug kernel): forget what boot left behind, so that the scan
+# at the end reports only what leaked while the command ran.
+kml=/sys/kernel/debug/kmemleak
+if [ -e $kml ]; then
+	echo scan > $kml && echo clear > $kml ||
+		{ infra "kmemleak is not usable (disabled at boot?)"; finish 1; }
+fi
 echo 1 > /proc/sys/kernel/sysrq
-echo 60 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+# A task blocked this long is stuck, not slowed by a busy host.
+echo 600 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 ip link set lo up || { infra "could not bring lo up"; finish 1; }
 ulimit -l unlimited
 
@@ -69,5 +83,15 @@ if [ -n "${ZCTLS_KO:-}" ] && [ "${ZCTLS_KEEP_LOADED:-0}" != 1 ]; then
 		infra "rmmod zctls failed after the command (module still in use?)"
 		[ $rc = 0 ] && rc=1
 	fi
+fi
+# kmemleak: objects the command (and the module, now unloaded) left
+# unreferenced. Two scans, as the kmemleak documentation advises, so that
+# an object whose last pointer sat in a register or was in flight is not
+# reported. run.sh fails the run on any "unreferenced object".
+if [ -e $kml ]; then
+	t0=$(date +%s)
+	echo scan > $kml; sleep 6; echo scan > $kml
+	cat $kml > $R/kmemleak
+	echo "zctls-vm: kmemleak scan took $(( $(date +%s) - t0 )) s, $(grep -c 'unreferenced object' $R/kmemleak) report(s)" > /dev/console
 fi
 finish $rc
