@@ -15,6 +15,8 @@ pkgs=(
 	# crypto and TLS stacks, peers for interop tests
 	libssl-dev openssl libmbedtls-dev libkcapi-dev kcapi-tools
 	gnutls-bin curl
+	# fuzzing: clang's libFuzzer (tests/fuzz/)
+	clang-14 libclang-rt-14-dev
 )
 
 missing=()
