@@ -17,8 +17,12 @@ KSRC_SERIES := 6.12
 HARNESS := $(B)/ksrc/$(KSRC_SERIES)/tools/testing/selftests
 # The kselftest harness itself does not build with -Wextra's unused-parameter.
 KSFT_CFLAGS := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
-	       -I$(TOP)/tests/lib/ksft -I$(HARNESS) -I$(TOP)/ktls-ext/include -I$(TOP)/tests/kselftest
+	       -I$(TOP)/tests/lib/ksft -I$(HARNESS) -I$(TOP)/ktls-ext/include -I$(TOP)/tests/kselftest \
+	       -I$(TOP)/tests/forge
 KSFT_LIBS := -lpthread -lssl -lcrypto
+# The record forger (tests/forge/): every in-guest test's TLS peer.
+FORGE_SRCS := tests/forge/forge.c tests/forge/forge_case.c
+FORGE_DEPS := $(FORGE_SRCS) tests/forge/forge.h
 KSFT_SRCS := $(wildcard tests/kselftest/*.c)
 KSFT_BINS := $(patsubst tests/kselftest/%.c,$(B)/tests/ksft/%,$(KSFT_SRCS))
 KERNELS := 6.1 6.12
@@ -64,12 +68,15 @@ lib: deps
 $(HARNESS)/kselftest_harness.h: | deps
 	scripts/extract-ksrc.sh $(KSRC_SERIES) $(B)/ksrc/$(KSRC_SERIES)
 
-$(B)/tests/ksft/%: tests/kselftest/%.c $(wildcard tests/kselftest/*.h) tests/lib/ksft/kselftest_harness.h $(HARNESS)/kselftest_harness.h
+$(B)/tests/ksft/%: tests/kselftest/%.c $(wildcard tests/kselftest/*.h) $(FORGE_DEPS) tests/lib/ksft/kselftest_harness.h $(HARNESS)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	@echo "  KSFT    $*"
-	@$(CC) $(KSFT_CFLAGS) -o $@ $< $(KSFT_LIBS)
+	@$(CC) $(KSFT_CFLAGS) -o $@ $< $(FORGE_SRCS) $(KSFT_LIBS)
 
-tests: deps $(KSFT_BINS) $(B)/tests/fuzz/rx_fuzz
+include tests/forge/forge.mk
+include tests/fuzz/fuzz.mk
+
+tests: deps $(KSFT_BINS) $(B)/tests/fuzz/rx_fuzz $(FORGE_BINS) $(FUZZ_BINS)
 	@$(MAKE) --no-print-directory -C tests/conformance
 
 demo: deps module lib tests
@@ -91,6 +98,7 @@ check: deps $(if $(filter 1,$(DEBUG_GUEST)),debug-kernel) module lib tests
 		grep -E '^(FAIL|SKIP): ' $(RES)/guest-debug.txt >&2; \
 		tail -n 1 $(RES)/guest-debug.summary >&2; \
 	fi
+	@tests/forge/table.sh $(RES)/*.txt || true
 	@tests/lib/summary.sh $(RES)/*.txt
 
 # The in-guest suite on the debug kernel; any KASAN, lockdep, DEBUG_SG,
@@ -105,7 +113,9 @@ check-host:
 		[ $${PIPESTATUS[0]} = 0 ] || rc=1; \
 	if [ -f libzctls/Makefile ]; then \
 		ZCTLS_RESULTS=$(RES)/host-libzctls.txt $(MAKE) -C libzctls check || rc=1; \
-	fi; exit $$rc
+	fi; \
+	tests/fuzz/libfuzzer.sh $(RES)/host-fuzz.txt || rc=1; \
+	tests/forge/host-campaign.sh $(RES)/host-forge.txt || rc=1; exit $$rc
 
 check-guest:
 	@pids=; rc=0; for s in $(KERNELS); do \
@@ -124,22 +134,28 @@ conformance: deps module tests
 
 # Fault injection: damaged records into the receive path (tests/fuzz/).
 # `make check` runs a bounded, fixed-seed subset; this runs many more.
-$(B)/tests/fuzz/rx_fuzz: tests/fuzz/rx_fuzz.c tests/lib/arena.h tests/lib/tlsrec.h tests/kselftest/zctls_test.h ktls-ext/include/uapi/linux/zctls.h | deps
+$(B)/tests/fuzz/rx_fuzz: tests/fuzz/rx_fuzz.c tests/lib/arena.h tests/lib/tlsrec.h $(FORGE_DEPS) tests/kselftest/zctls_test.h ktls-ext/include/uapi/linux/zctls.h | deps
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    rx_fuzz"
 	@$(CC) -O2 -g -Wall -Wextra -Werror -I$(TOP)/ktls-ext/include -o $@ $< -lssl -lcrypto -lpthread
 
 FUZZ_ITERATIONS ?= 3000
 FUZZ_SEED ?= $(shell date +%s)
-fuzz: deps module $(B)/tests/fuzz/rx_fuzz
+FUZZ_SECONDS ?= 600
+fuzz: deps module $(B)/tests/fuzz/rx_fuzz $(FUZZ_BINS)
 	@rc=0; for s in $(KERNELS); do \
 		echo "== rx_fuzz on $$s: $(FUZZ_ITERATIONS) iterations, seed $(FUZZ_SEED)"; \
 		tests/vm/run.sh --kernel $$s --timeout 3000 -- \
 			"$(B)/tests/fuzz/rx_fuzz -i $(FUZZ_ITERATIONS) -s $(FUZZ_SEED)" || rc=1; \
-	done; exit $$rc
+		echo "== uapi_fuzz on $$s: $(FUZZ_SECONDS) s, seed $(FUZZ_SEED)"; \
+		tests/vm/run.sh --kernel $$s --timeout $$(($(FUZZ_SECONDS) + 300)) -- \
+			"$(B)/tests/fuzz/uapi_fuzz -s $(FUZZ_SEED) -t $(FUZZ_SECONDS)" || rc=1; \
+	done; \
+	echo "== libFuzzer harnesses: $(FUZZ_SECONDS) s each"; \
+	tests/fuzz/libfuzzer.sh --long $(FUZZ_SECONDS) || rc=1; exit $$rc
 
 # Benchmarks: ratios of receive paths in the guest (see bench/README.md).
-$(B)/bench/rx_paths: bench/rx_paths.c tests/lib/arena.h tests/lib/tlsrec.h tests/kselftest/zctls_test.h ktls-ext/include/uapi/linux/zctls.h | deps
+$(B)/bench/rx_paths: bench/rx_paths.c tests/lib/arena.h tests/lib/tlsrec.h $(FORGE_DEPS) tests/kselftest/zctls_test.h ktls-ext/include/uapi/linux/zctls.h | deps
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   rx_paths"
 	@$(CC) -O2 -g -Wall -Wextra -Werror -I$(TOP)/ktls-ext/include -o $@ $< -lssl -lcrypto -lpthread

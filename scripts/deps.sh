@@ -17,6 +17,8 @@ pkgs=(
 	gnutls-bin curl
 	# make bench: plots, report, and the TLS proxies it compares
 	gnuplot-nox python3 hitch stunnel4 haproxy nginx libnginx-mod-stream
+	# fuzzing: clang's libFuzzer (tests/fuzz/)
+	clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -15,7 +15,6 @@
 #include <linux/tls.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -35,6 +34,7 @@
 
 #include "kselftest_harness.h"
 #include "zctls_test.h"
+#include "forge.h"
 #include <uapi/linux/zctls.h>
 
 /* The harness compares int literals with the uapi's unsigned fields. */
@@ -87,148 +87,56 @@ static int probe_copy(const volatile uint8_t *p, uint8_t *out, size_t len)
 	return 0;
 }
 
-/* ---- record sealing with OpenSSL ------------------------------------------------ */
+/* ---- records, sealed by the forger (tests/forge) ---------------------------------- */
 
 struct suite {
 	const char *name;
 	uint16_t version, cipher;
-	int key_len, iv_len, salt_len;
-	const EVP_CIPHER *(*evp)(void);
-	int explicit_nonce;	/* TLS 1.2 GCM/CCM: 8 byte nonce in the record */
-	int ccm;
 };
 
 static const struct suite suites[] = {
-	{ "gcm128-12", TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_128, 16, 8, 4, EVP_aes_128_gcm, 1, 0 },
-	{ "gcm256-12", TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_256, 32, 8, 4, EVP_aes_256_gcm, 1, 0 },
-	{ "chacha-12", TLS_1_2_VERSION, TLS_CIPHER_CHACHA20_POLY1305, 32, 12, 0, EVP_chacha20_poly1305, 0, 0 },
-	{ "ccm128-12", TLS_1_2_VERSION, TLS_CIPHER_AES_CCM_128, 16, 8, 4, EVP_aes_128_ccm, 1, 1 },
-	{ "gcm128-13", TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_128, 16, 8, 4, EVP_aes_128_gcm, 0, 0 },
-	{ "gcm256-13", TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_256, 32, 8, 4, EVP_aes_256_gcm, 0, 0 },
-	{ "chacha-13", TLS_1_3_VERSION, TLS_CIPHER_CHACHA20_POLY1305, 32, 12, 0, EVP_chacha20_poly1305, 0, 0 },
-	{ "ccm128-13", TLS_1_3_VERSION, TLS_CIPHER_AES_CCM_128, 16, 8, 4, EVP_aes_128_ccm, 0, 1 },
+	{ "gcm128-12", TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_128 },
+	{ "gcm256-12", TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_256 },
+	{ "chacha-12", TLS_1_2_VERSION, TLS_CIPHER_CHACHA20_POLY1305 },
+	{ "ccm128-12", TLS_1_2_VERSION, TLS_CIPHER_AES_CCM_128 },
+	{ "gcm128-13", TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_128 },
+	{ "gcm256-13", TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_256 },
+	{ "chacha-13", TLS_1_3_VERSION, TLS_CIPHER_CHACHA20_POLY1305 },
+	{ "ccm128-13", TLS_1_3_VERSION, TLS_CIPHER_AES_CCM_128 },
 };
 
+/* One sender's keys; seq is the next record's sequence number. */
 struct sealer {
 	const struct suite *s;
-	uint8_t key[32], iv[12], salt[4];
-	uint64_t seq;
-	EVP_CIPHER_CTX *ctx;
+	struct forge_keys f;
 };
 
 static void sealer_init(struct sealer *z, const struct suite *s, int seed)
 {
-	int i;
-
-	memset(z, 0, sizeof(*z));
 	z->s = s;
-	for (i = 0; i < 32; i++)
-		z->key[i] = seed * 17 + i;
-	for (i = 0; i < 12; i++)
-		z->iv[i] = seed * 5 + 3 * i;
-	for (i = 0; i < 4; i++)
-		z->salt[i] = 0xa0 + seed + i;
-	z->ctx = EVP_CIPHER_CTX_new();
+	if (forge_keys_init(&z->f, s->version, s->cipher, (unsigned int)seed))
+		abort();
 }
 
 static void sealer_free(struct sealer *z)
 {
-	EVP_CIPHER_CTX_free(z->ctx);
+	forge_keys_free(&z->f);
 }
 
-/* The struct tls12_crypto_info_* for the receiver: info, iv, key, salt, seq. */
+/* The struct tls12_crypto_info_* for the receiver, at sequence 0. */
 static size_t sealer_crypto_info(const struct sealer *z, uint8_t *buf)
 {
-	struct tls_crypto_info info = { z->s->version, z->s->cipher };
-	size_t n = 0;
+	struct forge_keys k = z->f;
 
-	memcpy(buf, &info, sizeof(info));
-	n += sizeof(info);
-	memcpy(buf + n, z->iv, z->s->iv_len);
-	n += z->s->iv_len;
-	memcpy(buf + n, z->key, z->s->key_len);
-	n += z->s->key_len;
-	memcpy(buf + n, z->salt, z->s->salt_len);
-	n += z->s->salt_len;
-	memset(buf + n, 0, 8);
-	return n + 8;
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		p[i] = v;
+	k.seq = 0;
+	return forge_crypto_info(&k, buf);
 }
 
 /* Seal one record of type/data into out; returns its length. */
 static int seal(struct sealer *z, uint8_t type, const uint8_t *data,
 		size_t len, uint8_t *out)
 {
-	const struct suite *s = z->s;
-	int tls13 = s->version == TLS_1_3_VERSION;
-	uint8_t nonce[12], aad[13], inner[REC_MAX + 1], *ct;
-	size_t hdr = 5 + (s->explicit_nonce ? 8 : 0), aad_len, in_len;
-	int n, i;
-
-	/* The nonce. */
-	if (s->explicit_nonce) {
-		memcpy(nonce, z->salt, 4);
-		put_be64(nonce + 4, z->seq);
-		memcpy(out + 5, nonce + 4, 8);
-	} else {
-		uint8_t seqb[8];
-
-		if (s->salt_len) {
-			memcpy(nonce, z->salt, 4);
-			memcpy(nonce + 4, z->iv, 8);
-		} else {
-			memcpy(nonce, z->iv, 12);
-		}
-		put_be64(seqb, z->seq);
-		for (i = 0; i < 8; i++)
-			nonce[4 + i] ^= seqb[i];
-	}
-
-	memcpy(inner, data, len);
-	in_len = len;
-	if (tls13)
-		inner[in_len++] = type;
-
-	out[0] = tls13 ? 23 : type;
-	out[1] = 3;
-	out[2] = 3;
-	n = hdr - 5 + in_len + 16;
-	out[3] = n >> 8;
-	out[4] = n;
-	if (tls13) {
-		memcpy(aad, out, 5);
-		aad_len = 5;
-	} else {
-		put_be64(aad, z->seq);
-		aad[8] = type;
-		aad[9] = 3;
-		aad[10] = 3;
-		aad[11] = len >> 8;
-		aad[12] = len;
-		aad_len = 13;
-	}
-
-	ct = out + hdr;
-	EVP_EncryptInit_ex(z->ctx, s->evp(), NULL, NULL, NULL);
-	EVP_CIPHER_CTX_ctrl(z->ctx, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL);
-	if (s->ccm)
-		EVP_CIPHER_CTX_ctrl(z->ctx, EVP_CTRL_AEAD_SET_TAG, 16, NULL);
-	EVP_EncryptInit_ex(z->ctx, NULL, NULL, z->key, nonce);
-	if (s->ccm)
-		EVP_EncryptUpdate(z->ctx, NULL, &n, NULL, in_len);
-	EVP_EncryptUpdate(z->ctx, NULL, &n, aad, aad_len);
-	EVP_EncryptUpdate(z->ctx, ct, &n, inner, in_len);
-	EVP_EncryptFinal_ex(z->ctx, ct + n, &n);
-	EVP_CIPHER_CTX_ctrl(z->ctx, EVP_CTRL_AEAD_GET_TAG, 16, ct + in_len);
-	z->seq++;
-	return hdr + in_len + 16;
+	return forge_seal(&z->f, type, data, len, 0, out);
 }
 
 /* Byte i of the data of record seq. Never 0xa5 (the forged pattern). */
@@ -266,7 +174,7 @@ static int send_rec(int fd, struct sealer *z, size_t len)
 	static __thread uint8_t data[REC_MAX], rec[REC_BUF];
 	int n;
 
-	fill(data, z->seq, len);
+	fill(data, z->f.seq, len);
 	n = seal(z, 23, data, len, rec);
 	return send_all(fd, rec, n);
 }
@@ -473,7 +381,7 @@ TEST_F(tls, one_byte_tcp_segments)
 	ASSERT_EQ(0, setsockopt(self->sfd, IPPROTO_TCP, TCP_NODELAY, &one,
 				sizeof(one)));
 	for (r = 0; r < 2; r++) {
-		fill(data, self->z.seq, sizeof(data));
+		fill(data, self->z.f.seq, sizeof(data));
 		n = seal(&self->z, 23, data, sizeof(data), rec);
 		for (i = 0; i < n; i++)
 			ASSERT_EQ(1, send(self->sfd, rec + i, 1, 0));

@@ -2,7 +2,7 @@
 /*
  * zctls data path: the safety rule, record semantics, and interop with an
  * independent TLS record implementation (OpenSSL's EVP AEADs, driven by
- * this file) in both directions.
+ * the record forger, tests/forge) in both directions.
  *
  * Variants: TLS version x cipher x receive mode (recv, peek-then-recv,
  * splice). The user-space side of every test is a plain TCP socket whose
@@ -18,13 +18,13 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <linux/tls.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 /* The harness's own setjmp wrapper trips -Wclobbered once bodies inline. */
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "zctls_test.h"
+#include "forge.h"
 
 #ifndef SOL_TLS
 #define SOL_TLS 282
@@ -39,148 +39,38 @@
 
 enum rx_mode { RX_RECV, RX_PEEK, RX_SPLICE };
 
-/* Geometry of one suite, as the TLS RFCs and <linux/tls.h> define it. */
-struct suite {
-	uint16_t type;
-	const EVP_CIPHER *(*evp)(void);
-	int key, iv, salt;	/* sizes in struct tls12_crypto_info_* */
-	bool explicit_nonce;	/* TLS 1.2 GCM/CCM carry 8 bytes per record */
-	bool ccm;
-};
-
-static const struct suite suites[] = {
-	{ TLS_CIPHER_AES_GCM_128, EVP_aes_128_gcm, 16, 8, 4, true, false },
-	{ TLS_CIPHER_AES_GCM_256, EVP_aes_256_gcm, 32, 8, 4, true, false },
-	{ TLS_CIPHER_CHACHA20_POLY1305, EVP_chacha20_poly1305, 32, 12, 0,
-	  false, false },
-	{ TLS_CIPHER_AES_CCM_128, EVP_aes_128_ccm, 16, 8, 4, true, true },
-};
-
-static const struct suite *suite_of(uint16_t type)
-{
-	unsigned int i;
-
-	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
-		if (suites[i].type == type)
-			return &suites[i];
-	return NULL;
-}
-
-/* One direction's keys, kept in user space and handed to the kernel. */
+/*
+ * One direction's keys, kept in user space and handed to the kernel;
+ * records are sealed and opened by the forger (tests/forge), with random
+ * keys and a random starting sequence number.
+ */
 struct keys {
-	const struct suite *s;
-	uint16_t version;
-	uint8_t key[32], iv[12], salt[4], seq[8];
-	uint8_t info[64];	/* struct tls12_crypto_info_* */
+	struct forge_keys f;
+	uint8_t info[FORGE_MAX_INFO];	/* struct tls12_crypto_info_* */
 	int info_len;
 };
 
 static void keys_init(struct keys *k, uint16_t version, uint16_t cipher)
 {
-	struct tls_crypto_info *h = (struct tls_crypto_info *)k->info;
-	uint8_t *p = k->info + sizeof(*h);
+	uint8_t seq[8];
+	int i;
 
 	memset(k, 0, sizeof(*k));
-	k->s = suite_of(cipher);
-	k->version = version;
-	RAND_bytes(k->key, sizeof(k->key));
-	RAND_bytes(k->iv, sizeof(k->iv));
-	RAND_bytes(k->salt, sizeof(k->salt));
-	RAND_bytes(k->seq, sizeof(k->seq));
-	k->seq[0] = 0;		/* no wrap during a test */
-	h->version = version;
-	h->cipher_type = cipher;
-	/* Layout of every struct tls12_crypto_info_*: iv, key, salt, seq. */
-	memcpy(p, k->iv, k->s->iv);
-	p += k->s->iv;
-	memcpy(p, k->key, k->s->key);
-	p += k->s->key;
-	memcpy(p, k->salt, k->s->salt);
-	p += k->s->salt;
-	memcpy(p, k->seq, 8);
-	p += 8;
-	k->info_len = p - k->info;
-}
-
-static void seq_inc(uint8_t *seq)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		if (++seq[i])
-			break;
-}
-
-static bool tls13(const struct keys *k)
-{
-	return k->version == TLS_1_3_VERSION;
-}
-
-static int explicit_len(const struct keys *k)
-{
-	return !tls13(k) && k->s->explicit_nonce ? 8 : 0;
-}
-
-/* The 12 byte AEAD nonce; @exp is the record's explicit part if any. */
-static void nonce_of(const struct keys *k, const uint8_t *exp, uint8_t *n)
-{
-	int i;
-
-	memcpy(n, k->salt, k->s->salt);
-	if (explicit_len(k)) {
-		memcpy(n + 4, exp, 8);
-		return;
-	}
-	memcpy(n + k->s->salt, k->iv, k->s->iv);
+	if (forge_keys_init(&k->f, version, cipher, 0))
+		abort();
+	RAND_bytes(k->f.key, sizeof(k->f.key));
+	RAND_bytes(k->f.iv, sizeof(k->f.iv));
+	RAND_bytes(k->f.salt, sizeof(k->f.salt));
+	RAND_bytes(seq, sizeof(seq));
+	seq[0] = 0;		/* no wrap during a test */
 	for (i = 0; i < 8; i++)
-		n[4 + i] ^= k->seq[i];
+		k->f.seq = k->f.seq << 8 | seq[i];
+	k->info_len = (int)forge_crypto_info(&k->f, k->info);
 }
 
-static int aad_of(const struct keys *k, uint8_t type, int len, uint8_t *aad)
+static void keys_free(struct keys *k)
 {
-	if (tls13(k)) {
-		aad[0] = T_DATA;
-		aad[1] = aad[2] = 3;
-		aad[3] = len >> 8;
-		aad[4] = len;
-		return 5;
-	}
-	memcpy(aad, k->seq, 8);
-	aad[8] = type;
-	aad[9] = aad[10] = 3;
-	aad[11] = len >> 8;
-	aad[12] = len;
-	return 13;
-}
-
-/*
- * One AEAD operation with OpenSSL. Encrypt writes ct and tag; decrypt
- * checks @tag and returns -1 on mismatch.
- */
-static int aead(const struct keys *k, bool enc, const uint8_t *nonce,
-		const uint8_t *aad, int aad_len, const uint8_t *in, int len,
-		uint8_t *out, uint8_t *tag)
-{
-	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	int n, ok = 1;
-
-	ok &= EVP_CipherInit_ex(c, k->s->evp(), NULL, NULL, NULL, enc);
-	ok &= EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL);
-	if (k->s->ccm || !enc)
-		ok &= EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, TAG,
-					  enc ? NULL : tag);
-	ok &= EVP_CipherInit_ex(c, NULL, NULL, k->key, nonce, enc);
-	if (k->s->ccm)
-		ok &= EVP_CipherUpdate(c, NULL, &n, NULL, len);
-	ok &= EVP_CipherUpdate(c, NULL, &n, aad, aad_len);
-	if (len || k->s->ccm)
-		ok &= EVP_CipherUpdate(c, out, &n, in, len);
-	if (ok && (!k->s->ccm || enc))
-		ok &= EVP_CipherFinal_ex(c, out + len, &n);
-	if (ok && enc)
-		ok &= EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, TAG, tag);
-	EVP_CIPHER_CTX_free(c);
-	return ok ? 0 : -1;
+	forge_keys_free(&k->f);
 }
 
 /*
@@ -190,52 +80,14 @@ static int aead(const struct keys *k, bool enc, const uint8_t *nonce,
 static int seal(struct keys *k, uint8_t type, const void *data, int len,
 		int pad, uint8_t *rec)
 {
-	int exp = explicit_len(k), inner = len + (tls13(k) ? 1 + pad : 0);
-	int clen = exp + inner + TAG, aad_len;
-	uint8_t nonce[12], aad[13], *plain = calloc(1, inner + 1);
-
-	memcpy(plain, data, len);
-	if (tls13(k))
-		plain[len] = type;
-	rec[0] = tls13(k) ? T_DATA : type;
-	rec[1] = rec[2] = 3;
-	rec[3] = clen >> 8;
-	rec[4] = clen;
-	if (exp)
-		memcpy(rec + HDR, k->seq, 8);	/* any unique value will do */
-	nonce_of(k, rec + HDR, nonce);
-	aad_len = aad_of(k, type, tls13(k) ? clen : len, aad);
-	aead(k, true, nonce, aad, aad_len, plain, inner, rec + HDR + exp,
-	     rec + HDR + exp + inner);
-	free(plain);
-	seq_inc(k->seq);
-	return HDR + clen;
+	return forge_seal(&k->f, type, data, (size_t)len, (size_t)pad, rec);
 }
 
 /* Open one whole record; returns the plaintext length or -1. */
 static int open_rec(struct keys *k, const uint8_t *rec, uint8_t *type,
 		    uint8_t *out)
 {
-	int clen = (rec[3] << 8) | rec[4], exp = explicit_len(k);
-	int inner = clen - exp - TAG, aad_len;
-	uint8_t nonce[12], aad[13], tag[TAG];
-
-	nonce_of(k, rec + HDR, nonce);
-	aad_len = aad_of(k, rec[0], tls13(k) ? clen : inner, aad);
-	memcpy(tag, rec + HDR + exp + inner, TAG);
-	if (aead(k, false, nonce, aad, aad_len, rec + HDR + exp, inner, out,
-		 tag))
-		return -1;
-	seq_inc(k->seq);
-	*type = rec[0];
-	if (!tls13(k))
-		return inner;
-	while (inner > 0 && !out[inner - 1])
-		inner--;
-	if (!inner)
-		return -1;
-	*type = out[inner - 1];
-	return inner - 1;
+	return forge_open(&k->f, rec, HDR + ((rec[3] << 8) | rec[4]), type, out);
 }
 
 static int read_full(int fd, void *buf, int len)
@@ -329,6 +181,8 @@ FIXTURE_SETUP(data)
 
 FIXTURE_TEARDOWN(data)
 {
+	keys_free(&self->to_k);
+	keys_free(&self->from_k);
 	close(self->user);
 	close(self->ktls);
 	close(self->pipe[0]);
@@ -684,6 +538,7 @@ TEST_F(data, keyupdate_blocks_rx_until_new_keys)
 	memset(buf, CANARY, sizeof(buf));
 	EXPECT_EQ(k_read(self, variant, buf, sizeof(buf), 0), (int)sizeof(data));
 	EXPECT_EQ(memcmp(buf, data, sizeof(data)), 0);
+	keys_free(&next);
 }
 
 /* TLS 1.3 TX rekey: records after it open only with the new keys. */
@@ -709,6 +564,7 @@ TEST_F(data, tx_rekey_switches_keys_between_records)
 	ASSERT_GT(read_record(self->user, rec), 0);
 	ASSERT_EQ(open_rec(&next, rec, &type, out), (int)sizeof(b));
 	EXPECT_EQ(memcmp(out, b, sizeof(b)), 0);
+	keys_free(&next);
 }
 
 /*
