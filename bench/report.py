@@ -243,54 +243,72 @@ def gnuplot(script):
         w(f"(plot not drawn: gnuplot failed: {e})\n")
 
 
+def crossing(med):
+    """Size where a run-by-run ratio falls through 1, interpolated on log2."""
+    import math
+    if med and med[0][1] is not None and med[0][1] < 1:
+        return ("below", med[0][0])
+    for (s0, r0), (s1, r1) in zip(med, med[1:]):
+        if r0 is not None and r1 is not None and r0 >= 1 > r1:
+            t = (r0 - 1) / (r0 - r1)
+            return ("at", 2 ** (math.log2(s0) + t * (math.log2(s1) -
+                                                   math.log2(s0))))
+    return ("none", None)
+
+
+def say_cross(c, a):
+    kind, val = c
+    if kind == "below":
+        return f"{a} is cheaper at every size measured ({val} B and up)"
+    if kind == "at":
+        return (f"{a} is cheaper from about **{val:.0f} B** up "
+                "(interpolated on log2 of the size)")
+    return f"{a} is not cheaper at any size measured"
+
+
 def xover_section(series):
-    d = load(f"xover-{series}.tsv")
-    if d is None:
+    ic = load(f"xover-{series}-icount.tsv") or load(f"xover-{series}.tsv")
+    tc = load(f"xover-{series}-tcg.tsv")
+    if ic is None:
         return
-    keys = sorted({(k[0], k[1]) for k in d})
-    for v, c in keys:
-        sizes = sorted({k[2] for k in d if k[0] == v and k[1] == c})
-        nruns = max(len(x) for x in d.values())
+    for v, c in sorted({(k[0], k[1]) for k in ic}):
+        sizes = sorted({k[2] for k in ic if k[0] == v and k[1] == c})
+        paths = [p for p in ("arena-own", "arena-packed", "copy", "arena")
+                 if (v, c, sizes[0], p) in ic]
+        nruns = max(len(x) for x in ic.values())
         w(f"## Crossover, kernel {series}, TLS {v} {CIPHERS[c]}\n")
-        w("Receiving-thread CPU per record, icount guest-ns (= guest "
-          f"instructions), {nruns} runs: `arena-own` gives every record a "
-          "slot of its own (small_threshold 1: one reveal and one hide per "
-          "record), `copy` is zctls.ko's recvmsg, `arena` packs records below "
-          "the module's default threshold. The last column is the run-by-run "
-          "ratio arena-own/copy: below 1, hide+reveal beats copying.\n")
-        w("| record | arena-own ns/record | copy ns/record | arena ns/record"
-          " | arena-own/copy |")
-        w("|---|---|---|---|---|")
-        med = []
+        w("Receiving-thread CPU per record in icount guest-ns (= guest "
+          f"instructions), {nruns} runs. `arena-own`: every record in a slot "
+          "of its own (small_threshold 1), one reveal and one hide per "
+          "record. `arena-packed`: every record packed into the call's "
+          "shared slot (threshold above any record), one reveal per call. "
+          "`copy`: zctls.ko's recvmsg (decrypt into kernel memory, copy "
+          "out). Ratio cells: TCG wall ; icount CPU, run by run; below 1, "
+          "hide+reveal per record is cheaper.\n")
+        pairs = [pr for pr in (("arena-own", "copy"),
+                               ("arena-own", "arena-packed"))
+                 if pr[0] in paths and pr[1] in paths]
+        w("| record | " + " | ".join(f"{p} ns/record" for p in paths) + " | "
+          + " | ".join(f"{a}/{b}" for a, b in pairs) + " |")
+        w("|---" * (len(paths) + len(pairs) + 1) + "|")
+        meds = {pr: ([], []) for pr in pairs}
         for s in sizes:
-            cells = []
-            for p in ("arena-own", "copy", "arena"):
-                k = (v, c, s, p)
-                cells.append(fmt(summ([r[3] / r[1] * 1e9 for r in d[k].values()]),
-                                 0) if k in d else "–")
-            r = ratio(d, (v, c, s, "arena-own"), (v, c, s, "copy"), 3)
-            med.append((s, r[0] if r else None))
-            w(f"| {s} B | " + " | ".join(cells) + f" | {fmt(r)} |")
+            cells = [fmt(summ([r[3] / r[1] * 1e9 for r in ic[(v, c, s, p)].values()]), 0)
+                     for p in paths]
+            for a, b in pairs:
+                ri = ratio(ic, (v, c, s, a), (v, c, s, b), 3)
+                rt = ratio(tc, (v, c, s, a), (v, c, s, b), 2)
+                meds[(a, b)][0].append((s, ri[0] if ri else None))
+                meds[(a, b)][1].append((s, rt[0] if rt else None))
+                cells.append(f"{fmt(rt)} ; {fmt(ri)}")
+            w(f"| {s} B | " + " | ".join(cells) + " |")
         w("")
-        cross = None
-        for (s0, r0), (s1, r1) in zip(med, med[1:]):
-            if r0 is not None and r1 is not None and r0 >= 1 > r1:
-                # Interpolate on log2(size) where the ratio crosses 1.
-                import math
-                t = (r0 - 1) / (r0 - r1)
-                cross = 2 ** (math.log2(s0) + t * (math.log2(s1) - math.log2(s0)))
-                break
-        if med and med[0][1] is not None and med[0][1] < 1:
-            w(f"**Crossover:** arena-own already beats copy at the smallest "
-              f"size measured ({med[0][0]} B).\n")
-        elif cross:
-            w(f"**Crossover:** the ratio crosses 1 at about **{cross:.0f} B** "
-              "(interpolated on log2 of the size between the two sizes "
-              "around it).\n")
-        else:
-            w("**Crossover:** not within the sizes measured (copy is "
-              "cheaper at every size).\n")
-        meta_out[f"xover-{series}-{v}-{c}"] = cross
+        for (a, b), (mi, mt) in meds.items():
+            ci, ct = crossing(mi), crossing(mt)
+            w(f"- **{a} against {b}**: icount CPU: {say_cross(ci, a)}; "
+              f"TCG wall: {say_cross(ct, a) if tc else 'not measured'}.")
+            meta_out[f"xover-{series}-{v}-{c}-{a}-vs-{b}"] = (ci, ct)
+        w("")
 
 
 meta_out = {}

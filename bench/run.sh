@@ -3,7 +3,7 @@
 # bench/run.sh: `make bench`. One guest boot per kernel and mode, one after
 # the other so that no two of them compete for the host's cores:
 #   icount  tests/vm/run.sh --icount: guest CPU times count instructions
-#           (the primary figures), plus the crossover measurement
+#           (the primary figures)
 #   tcg     plain TCG, 2 vCPUs: emulated wall-clock times
 # then the native host benchmarks, then bench/report.py writes
 # bench/results/results.md and its plots. Raw data stays in build/bench/.
@@ -32,22 +32,28 @@ meta kernel "$(uname -r)"
 meta qemu "$(qemu-system-x86_64 --version | head -n1)"
 meta openssl "$(openssl version)"
 meta "load before" "$(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min load averages; $(nproc) cores)"
+meta notes "6.1 icount guest: AES ciphers only (ChaCha20-Poly1305's first instantiation does not complete there under icount; it is measured under plain TCG). Guest TCG wall figures depend on the host's load (load averages above)."
 meta guest "QEMU TCG -cpu max, 2048 MiB; tcg mode: multi-threaded TCG, 2 vCPUs; icount mode: -icount shift=0,sleep=off, single-threaded TCG, 1 vCPU"
 
-# One guest per kernel and mode. The icount guest also measures the
-# crossover: every record in a slot of its own against the copy path.
-sizes_x=256,512,1024,2048,4096,8192,16384
+# One guest per kernel and mode: receive, transmit, and the crossover
+# (every record in a slot of its own, against packing and against copying).
+sizes_x=64,128,256,512,1024,2048,4096,8192,16384
 for s in ${KERNELS:-6.12 6.1}; do
 	for mode in icount tcg; do
 		tag=$s-$mode
-		cmd="$rx -r $reps -b $bytes && echo '## tx' && $tx -r $reps -f $txfile"
-		[ $mode = icount ] && cmd="$cmd && echo '## crossover' && $rx -r $reps -b $bytes -c aes128 -V 1.3 -p arena-own,copy,arena -s $sizes_x"
+		# ChaCha20-Poly1305's first instantiation never completes in a 6.1
+		# guest under icount (seen in every try; fine under plain TCG and
+		# on 6.12), so that guest measures the AES ciphers only.
+		ciph=
+		[ "$s" = 6.1 ] && [ $mode = icount ] && ciph="-c aes128,aes256"
+		cmd="$rx -r $reps -b $bytes $ciph && echo '## tx' && $tx -r $reps -f $txfile"
+		cmd="$cmd && echo '## crossover' && $rx -r $reps -b $((bytes / 2)) -c aes128 -V 1.3 -p arena-own,arena-packed,copy -s $sizes_x"
 		echo "== guest $s ($("$top/tests/vm/kver.sh" "$s")), $mode: rx_paths -r $reps -b $bytes"
 		t0=$(date +%s)
 		"$top/tests/vm/run.sh" --kernel "$s" $([ $mode = icount ] && echo --icount) \
 			--timeout 3000 --out "$top/build/vm/bench-$tag" -- "$cmd" \
 			> "$out/guest-$tag.log" 2>&1 || { rc=1; tail -n 5 "$out/guest-$tag.log"; }
-		awk -v a="$out/rx-$tag.tsv" -v b="$out/xover-$s.tsv" -v t="$out/tx-$tag.tsv" '
+		awk -v a="$out/rx-$tag.tsv" -v b="$out/xover-$tag.tsv" -v t="$out/tx-$tag.tsv" '
 			/^## tx/ { f = t; next }
 			/^## crossover/ { f = b; next }
 			/^R\t/ { print > (f ? f : a) }' "$out/guest-$tag.log"

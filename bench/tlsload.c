@@ -21,10 +21,11 @@
  *       second; latency from each request's scheduled time to its last
  *       byte (so a stall is counted against every request it delays);
  *       prints "p50_us X" and "p99_us X"
- *   tlsload idle PORT COUNT PID
- *       opens COUNT connections (handshake and one request each), keeps
- *       them open, and prints the growth of the resident memory of PID and
- *       its descendants divided by COUNT: "idle_kib X"
+ *   tlsload idle PORT COUNT PID SECONDS
+ *       opens COUNT connections (handshake and one request each, from 8
+ *       threads), keeps them open, and prints the growth of the resident
+ *       memory of PID and its descendants divided by COUNT: "idle_kib X";
+ *       fails if they are not all open within SECONDS
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -339,24 +340,58 @@ static long rss_tree(int pid)
 	return kib;
 }
 
-static void idle(int count, int pid)
+struct idle_job {
+	SSL **conns;
+	int from, to, opened;
+	double deadline;
+};
+
+static void *idle_thread(void *arg)
 {
-	SSL **conns = calloc(count, sizeof(*conns));
-	long before, after;
+	struct idle_job *j = arg;
 	int i;
 
+	for (i = j->from; i < j->to && now_s() < j->deadline; i++) {
+		j->conns[i] = tls_connect(NULL);
+		request(j->conns[i], 1);
+		j->opened++;
+	}
+	return NULL;
+}
+
+/* Open @count connections from 8 threads within @secs, then measure. */
+static int idle(int count, int pid, double secs)
+{
+	SSL **conns = calloc(count, sizeof(*conns));
+	struct idle_job j[8];
+	pthread_t th[8];
+	long before, after;
+	int i, opened = 0;
+
 	before = rss_tree(pid);
-	for (i = 0; i < count; i++) {
-		conns[i] = tls_connect(NULL);
-		request(conns[i], 1);
+	for (i = 0; i < 8; i++) {
+		j[i] = (struct idle_job){ conns, count * i / 8, count * (i + 1) / 8,
+					  0, now_s() + secs };
+		if (pthread_create(&th[i], NULL, idle_thread, &j[i]))
+			die("pthread_create");
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		opened += j[i].opened;
 	}
 	usleep(500 * 1000);
 	after = rss_tree(pid);
-	printf("idle_kib %.2f\n", (double)(after - before) / count);
+	if (opened == count)
+		printf("idle_kib %.2f\n", (double)(after - before) / count);
+	else
+		fprintf(stderr, "tlsload: only %d of %d connections opened in %.0f s\n",
+			opened, count, secs);
 	fflush(stdout);
 	for (i = 0; i < count; i++)
-		tls_close(conns[i]);
+		if (conns[i])
+			tls_close(conns[i]);
 	free(conns);
+	return opened == count ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -403,8 +438,8 @@ int main(int argc, char **argv)
 		       count / secs);
 	} else if (!strcmp(argv[1], "lat") && argc == 5) {
 		lat(atof(argv[3]), atof(argv[4]));
-	} else if (!strcmp(argv[1], "idle") && argc == 5) {
-		idle(atoi(argv[3]), atoi(argv[4]));
+	} else if (!strcmp(argv[1], "idle") && argc == 6) {
+		return idle(atoi(argv[3]), atoi(argv[4]), atof(argv[5]));
 	} else {
 		goto usage;
 	}
