@@ -103,6 +103,14 @@ struct zctls_tx {
 	bool want_close;		/* seal the open record once ct drains */
 	struct work_struct work;	/* pushes ct when TCP has room again */
 	struct sock *sk;
+	/*
+	 * The encryption request's context, allocated with the socket: no
+	 * scatterlist entry may point at stack memory (CONFIG_DEBUG_SG).
+	 */
+	u8 aad[ZCTLS_AAD_MAX];
+	u8 aad_out[ZCTLS_AAD_MAX];	/* the AEAD writes the AAD through */
+	u8 iv[ZCTLS_AEAD_IV_MAX];
+	struct scatterlist src[2], dst[2];
 };
 
 struct zctls_rx {

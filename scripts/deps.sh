@@ -15,6 +15,8 @@ pkgs=(
 	# crypto and TLS stacks, peers for interop tests
 	libssl-dev openssl libmbedtls-dev libkcapi-dev kcapi-tools
 	gnutls-bin curl
+	# a real kTLS consumer (tests/guest/nginx_ktls.sh)
+	nginx
 )
 
 missing=()
