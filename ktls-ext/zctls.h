@@ -275,6 +275,8 @@ enum zctls_stat_item {
 
 int zctls_stat_init(void);
 void zctls_stat_exit(void);
+int zctls_tls_stat_init(void);
+void zctls_tls_stat_exit(void);
 void zctls_stat_add(const struct sock *sk, enum zctls_stat_item item, long v);
 
 static inline void zctls_stat_inc(const struct sock *sk,
