@@ -25,12 +25,18 @@ static int __init zctls_init(void)
 	if (err)
 		goto err_arena_exit;
 
+	err = zctls_tls_stat_init();
+	if (err)
+		goto err_ulp_unregister;
+
 #ifdef ZCTLS_SELFTEST_INIT_WARN
 	/* Built only by the test bench to prove that it catches warnings. */
 	WARN_ON(1);
 #endif
 	return 0;
 
+err_ulp_unregister:
+	zctls_ulp_unregister();
 err_arena_exit:
 	zctls_arena_exit();
 err_stat_exit:
@@ -42,6 +48,7 @@ static void __exit zctls_exit(void)
 {
 	long live;
 
+	zctls_tls_stat_exit();
 	zctls_ulp_unregister();
 	zctls_arena_exit();
 	zctls_stat_exit();

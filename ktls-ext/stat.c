@@ -166,14 +166,8 @@ static int __net_init zctls_net_init(struct net *net)
 	if (!proc_create_net_single("zctls_stat", 0444, net->proc_net,
 				    zctls_stat_show, NULL))
 		goto err_free_stats;
-	if (zctls_ulp_is_tls() &&
-	    !proc_create_net_single("tls_stat", 0444, net->proc_net,
-				    zctls_tls_stat_show, NULL))
-		goto err_remove_zctls_stat;
 	return 0;
 
-err_remove_zctls_stat:
-	remove_proc_entry("zctls_stat", net->proc_net);
 err_free_stats:
 	free_percpu(zn->stats);
 	return -ENOMEM;
@@ -183,8 +177,6 @@ static void __net_exit zctls_net_exit(struct net *net)
 {
 	struct zctls_net *zn = net_generic(net, zctls_net_id);
 
-	if (zctls_ulp_is_tls())
-		remove_proc_entry("tls_stat", net->proc_net);
 	remove_proc_entry("zctls_stat", net->proc_net);
 	free_percpu(zn->stats);
 }
@@ -204,4 +196,41 @@ int zctls_stat_init(void)
 void zctls_stat_exit(void)
 {
 	unregister_pernet_subsys(&zctls_net_ops);
+}
+
+/*
+ * /proc/net/tls_stat is created only once the ULP is registered as "tls":
+ * while tls.ko is loaded the name is taken (registering fails first, with
+ * EEXIST), and creating the file would collide with tls.ko's.
+ */
+static int __net_init zctls_tls_stat_net_init(struct net *net)
+{
+	if (!proc_create_net_single("tls_stat", 0444, net->proc_net,
+				    zctls_tls_stat_show, NULL))
+		return -ENOMEM;
+	return 0;
+}
+
+static void __net_exit zctls_tls_stat_net_exit(struct net *net)
+{
+	remove_proc_entry("tls_stat", net->proc_net);
+}
+
+static struct pernet_operations zctls_tls_stat_ops = {
+	.init = zctls_tls_stat_net_init,
+	.exit = zctls_tls_stat_net_exit,
+};
+
+/* After zctls_ulp_register(): only a stand-in for tls.ko has the file. */
+int zctls_tls_stat_init(void)
+{
+	if (!zctls_ulp_is_tls())
+		return 0;
+	return register_pernet_subsys(&zctls_tls_stat_ops);
+}
+
+void zctls_tls_stat_exit(void)
+{
+	if (zctls_ulp_is_tls())
+		unregister_pernet_subsys(&zctls_tls_stat_ops);
 }

@@ -72,9 +72,7 @@ static int zctls_tx_seal(struct sock *sk, struct zctls_tx *tx)
 	struct zctls_crypto *c = &tx->c;
 	unsigned int exp = zctls_explicit_iv_size(c);
 	unsigned int plen = tx->plain_len, clen, aad_len;
-	u8 aad[ZCTLS_AAD_MAX], aad_out[ZCTLS_AAD_MAX];
-	u8 iv[ZCTLS_AEAD_IV_MAX];
-	struct scatterlist src[2], dst[2];
+	struct scatterlist *src = tx->src, *dst = tx->dst;
 	DECLARE_CRYPTO_WAIT(wait);
 	u8 *hdr = tx->ct;
 	int err;
@@ -91,16 +89,16 @@ static int zctls_tx_seal(struct sock *sk, struct zctls_tx *tx)
 	hdr[3] = clen >> 8;
 	hdr[4] = clen & 0xff;
 	memcpy(hdr + ZCTLS_HDR_LEN, c->nonce + c->cipher->salt_size, exp);
-	zctls_build_iv(c, hdr + ZCTLS_HDR_LEN, iv);
-	aad_len = zctls_build_aad(c, aad, tx->open_type,
+	zctls_build_iv(c, hdr + ZCTLS_HDR_LEN, tx->iv);
+	aad_len = zctls_build_aad(c, tx->aad, tx->open_type,
 				  zctls_is_tls13(c) ? clen : plen);
 
 	sg_init_table(src, plen ? 2 : 1);
-	sg_set_buf(&src[0], aad, aad_len);
+	sg_set_buf(&src[0], tx->aad, aad_len);
 	if (plen)
 		sg_set_buf(&src[1], tx->plain, plen);
 	sg_init_table(dst, 2);
-	sg_set_buf(&dst[0], aad_out, aad_len);
+	sg_set_buf(&dst[0], tx->aad_out, aad_len);
 	sg_set_buf(&dst[1], hdr + ZCTLS_HDR_LEN + exp,
 		   plen + c->cipher->tag_size);
 
@@ -108,7 +106,7 @@ static int zctls_tx_seal(struct sock *sk, struct zctls_tx *tx)
 	aead_request_set_callback(c->req, CRYPTO_TFM_REQ_MAY_BACKLOG |
 				  CRYPTO_TFM_REQ_MAY_SLEEP,
 				  crypto_req_done, &wait);
-	aead_request_set_crypt(c->req, src, dst, plen, iv);
+	aead_request_set_crypt(c->req, src, dst, plen, tx->iv);
 	aead_request_set_ad(c->req, aad_len);
 	err = crypto_wait_req(crypto_aead_encrypt(c->req), &wait);
 
@@ -451,7 +449,7 @@ void zctls_tx_free(struct sock *sk, struct zctls_sock *ctx)
 	zctls_ledger_put();
 	kfree(tx->ct);
 	zctls_ledger_put();
-	kfree(tx);
+	kfree_sensitive(tx);		/* the last nonce */
 	zctls_ledger_put();
 	zctls_stat_dec(sk, ZCTLS_STAT_CURR_TX_SW);
 }

@@ -109,6 +109,14 @@ struct zctls_tx {
 	bool want_close;		/* seal the open record once ct drains */
 	struct work_struct work;	/* pushes ct when TCP has room again */
 	struct sock *sk;
+	/*
+	 * The encryption request's context, allocated with the socket: no
+	 * scatterlist entry may point at stack memory (CONFIG_DEBUG_SG).
+	 */
+	u8 aad[ZCTLS_AAD_MAX];
+	u8 aad_out[ZCTLS_AAD_MAX];	/* the AEAD writes the AAD through */
+	u8 iv[ZCTLS_AEAD_IV_MAX];
+	struct scatterlist src[2], dst[2];
 };
 
 #define ZCTLS_REC_MAX_PAGES	DIV_ROUND_UP(ZCTLS_MAX_PLAIN + 256, PAGE_SIZE)
@@ -340,6 +348,8 @@ enum zctls_stat_item {
 
 int zctls_stat_init(void);
 void zctls_stat_exit(void);
+int zctls_tls_stat_init(void);
+void zctls_tls_stat_exit(void);
 void zctls_stat_add(const struct sock *sk, enum zctls_stat_item item, long v);
 
 static inline void zctls_stat_inc(const struct sock *sk,

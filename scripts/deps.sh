@@ -19,6 +19,8 @@ pkgs=(
 	gnuplot-nox python3 hitch stunnel4 haproxy nginx libnginx-mod-stream
 	# fuzzing: clang's libFuzzer (tests/fuzz/)
 	clang-14 libclang-rt-14-dev
+	# a real kTLS consumer (tests/guest/nginx_ktls.sh)
+	nginx
 )
 
 missing=()
