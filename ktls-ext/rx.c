@@ -155,7 +155,7 @@ int zctls_rx_wait(struct sock *sk, struct zctls_rx *rx, long *timeo)
 			return sock_error(sk);
 		if (!skb_queue_empty(&sk->sk_receive_queue) &&
 		    !rx->strp.stopped) {
-			__strp_unpause(&rx->strp);
+			zctls_strp_unpause(rx);
 			if (rx->framed)
 				return 1;
 		}

@@ -7,7 +7,10 @@
  * One record at a time: when the parser hands over a record it pauses, and
  * the record waits in rx->framed until recvmsg decrypts it; only then is the
  * parser resumed. So the bytes TCP holds for us stay charged to the socket's
- * receive buffer and TCP flow control keeps working.
+ * receive buffer and TCP flow control keeps working. The record being
+ * assembled (at most one) is in the parser's clones, outside TCP's
+ * accounting, which is how a record larger than SO_RCVBUF gets through
+ * (zctls_read_sock, zctls_strp_read_on).
  *
  * rx->framed is written by the parser, which runs either from
  * sk_data_ready with the socket's bh lock held and the socket not owned by
@@ -77,20 +80,70 @@ static const struct strp_callbacks zctls_strp_cb = {
 	.abort_parser	= zctls_strp_abort,
 };
 
+/*
+ * The parser stops reading TCP until need_bytes are queued there; with a
+ * receive buffer smaller than the record they never would be. The bytes
+ * it has read already sit in its own clones, out of TCP's accounting, so
+ * reading on at once is what lets a record bigger than SO_RCVBUF through.
+ */
+static void zctls_strp_read_on(struct zctls_rx *rx)
+{
+	if (rx->strp.need_bytes)
+		rx->strp.need_bytes = 0;
+}
+
 static void zctls_data_ready(struct sock *sk)
 {
 	struct zctls_sock *ctx;
 
 	rcu_read_lock();
 	ctx = zctls_sk(sk);
-	if (likely(ctx && ctx->rx))
+	if (likely(ctx && ctx->rx)) {
+		zctls_strp_read_on(ctx->rx);
 		strp_data_ready(&ctx->rx->strp);
+	}
 	rcu_read_unlock();
+}
+
+static int zctls_strp_actor(read_descriptor_t *desc, struct sk_buff *skb,
+			    unsigned int off, size_t len)
+{
+	struct strparser *strp = desc->arg.data;
+
+	return strp_process(strp, skb, off, len,
+			    ZCTLS_HDR_LEN + ZCTLS_MAX_CIPHERTEXT,
+			    READ_ONCE(strp->sk->sk_rcvtimeo));
+}
+
+/*
+ * The socket's read_sock while zctls receives (ulp.c sets it): the parser
+ * reads through it. The parser's own actor refuses any message longer
+ * than sk_rcvbuf; frame.c has checked the record's length already, so
+ * ours lets a whole record through with the smallest SO_RCVBUF. Readers
+ * other than our parser get TCP's behaviour.
+ */
+int zctls_read_sock(struct sock *sk, read_descriptor_t *desc,
+		    sk_read_actor_t recv_actor)
+{
+	struct zctls_sock *ctx = zctls_sk(sk);
+
+	if (ctx && ctx->rx && desc->arg.data == &ctx->rx->strp)
+		return tcp_read_sock(sk, desc, zctls_strp_actor);
+	return tcp_read_sock(sk, desc, recv_actor);
 }
 
 int zctls_strp_init(struct sock *sk, struct zctls_rx *rx)
 {
 	return strp_init(&rx->strp, sk, &zctls_strp_cb);
+}
+
+/* Frame whatever TCP holds now. Caller holds the socket lock. */
+void zctls_strp_unpause(struct zctls_rx *rx)
+{
+	if (rx->strp.stopped)
+		return;
+	zctls_strp_read_on(rx);
+	__strp_unpause(&rx->strp);
 }
 
 /* Take over sk_data_ready and frame whatever TCP already holds. */
@@ -131,6 +184,5 @@ void zctls_strp_next(struct sock *sk, struct zctls_rx *rx)
 	WRITE_ONCE(rx->framed, NULL);
 	consume_skb(skb);
 	zctls_ledger_put();
-	if (!rx->strp.stopped)
-		__strp_unpause(&rx->strp);
+	zctls_strp_unpause(rx);
 }

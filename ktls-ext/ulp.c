@@ -90,6 +90,7 @@ static void zctls_build_ops(int family, const struct proto_ops *base)
 	*ops = *base;
 	ops->poll = zctls_poll;
 	ops->splice_read = zctls_splice_read;
+	ops->read_sock = zctls_read_sock;
 }
 
 /*

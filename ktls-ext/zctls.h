@@ -266,6 +266,9 @@ void zctls_strp_start(struct sock *sk, struct zctls_rx *rx);
 void zctls_strp_stop(struct sock *sk, struct zctls_rx *rx);
 void zctls_strp_done(struct zctls_rx *rx);
 void zctls_strp_next(struct sock *sk, struct zctls_rx *rx);
+void zctls_strp_unpause(struct zctls_rx *rx);
+int zctls_read_sock(struct sock *sk, read_descriptor_t *desc,
+		    sk_read_actor_t recv_actor);
 
 /* rx.c */
 int zctls_rx_init(struct sock *sk, struct zctls_sock *ctx,

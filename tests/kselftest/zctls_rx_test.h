@@ -42,9 +42,43 @@ struct zr {
 	uint64_t seq;			/* arena: sequence of the next record */
 };
 
-/* Set up; @seq is the first record's sequence number. 0 or -1. */
-static inline int zr_setup(struct zr *z, uint16_t version, uint16_t cipher,
-			   enum zr_mode mode, uint64_t seq, uint32_t slots)
+/*
+ * A loopback pair whose accepting side (the zctls one) has SO_RCVBUF
+ * @rcvbuf from the start (set on the listener), or the default if < 0.
+ */
+static inline int zr_tcp_pair(int *cfd, int *sfd, int rcvbuf)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = zt_addr(AF_INET, &ss);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), rc = -1;
+
+	*cfd = *sfd = -1;
+	if (lfd < 0)
+		return -1;
+	if (rcvbuf >= 0 && setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				      sizeof(rcvbuf)))
+		goto out;
+	if (bind(lfd, (struct sockaddr *)&ss, len) || listen(lfd, 1) ||
+	    getsockname(lfd, (struct sockaddr *)&ss, &len))
+		goto out;
+	*cfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (*cfd < 0 || connect(*cfd, (struct sockaddr *)&ss, len))
+		goto out;
+	*sfd = accept(lfd, NULL, NULL);
+	rc = *sfd < 0 ? -1 : 0;
+out:
+	close(lfd);
+	return rc;
+}
+
+/*
+ * Set up; @seq is the first record's sequence number, @slots the arena's
+ * size (0: 32), @rcvbuf the zctls side's SO_RCVBUF (< 0: default).
+ * 0 or -1.
+ */
+static inline int zr_setup_ex(struct zr *z, uint16_t version,
+			      uint16_t cipher, enum zr_mode mode,
+			      uint64_t seq, uint32_t slots, int rcvbuf)
 {
 	uint8_t info[64];
 	struct zctls_rx_arena att = { 0 };
@@ -56,7 +90,7 @@ static inline int zr_setup(struct zr *z, uint16_t version, uint16_t cipher,
 		return -1;
 	z->k.seq = seq;
 	z->seq = seq;
-	if (zt_tcp_pair(AF_INET, &z->user, &z->ktls) ||
+	if (zr_tcp_pair(&z->user, &z->ktls, rcvbuf) ||
 	    zt_attach(z->ktls, ZT_ULP) ||
 	    setsockopt(z->ktls, SOL_TLS, TLS_RX, info,
 		       tr_crypto_info(&z->k, info)))
@@ -70,6 +104,12 @@ static inline int zr_setup(struct zr *z, uint16_t version, uint16_t cipher,
 	z->have_arena = true;
 	att.arena_fd = z->a.fd;
 	return setsockopt(z->ktls, SOL_TLS, ZCTLS_RX_ARENA, &att, sizeof(att));
+}
+
+static inline int zr_setup(struct zr *z, uint16_t version, uint16_t cipher,
+			   enum zr_mode mode, uint64_t seq, uint32_t slots)
+{
+	return zr_setup_ex(z, version, cipher, mode, seq, slots, -1);
 }
 
 static inline void zr_teardown(struct zr *z)
@@ -93,6 +133,27 @@ static inline int zr_send(struct zr *z, uint8_t type, const void *p,
 	int n = tr_seal(&z->k, type, p, len, rec);
 
 	return n > 0 && send(z->user, rec, n, 0) == n ? 0 : -1;
+}
+
+/*
+ * Seal @n records of @type and send them in one send(), so that they
+ * arrive together: once the first is there, so are the others.
+ */
+static inline int zr_send_together(struct zr *z, const uint8_t *types,
+				   const void *const *p, const size_t *len,
+				   int n)
+{
+	static uint8_t wire[4 * TR_MAX_RECORD];
+	size_t off = 0;
+	int i, r;
+
+	for (i = 0; i < n && i < 4; i++) {
+		r = tr_seal(&z->k, types[i], p[i], len[i], wire + off);
+		if (r < 0)
+			return -1;
+		off += r;
+	}
+	return send(z->user, wire, off, 0) == (ssize_t)off ? 0 : -1;
 }
 
 /* One arena completion into @buf (at most @max bytes). */
