@@ -21,7 +21,7 @@ hooks_ko=$("$top/scripts/build-module.sh" "$kver" ZCTLS_SELFTEST_HOOKS=y) || exi
 	--env ZCTLS_KO_HOOKS="$hooks_ko" \
 	--env ZCTLS_SUITE_FILTER="${ZCTLS_SUITE_FILTER:-.}" \
 	--env ZCTLS_SUITE_EXCLUDE="${ZCTLS_SUITE_EXCLUDE:-}" \
-	--timeout "${ZCTLS_GUEST_TIMEOUT:-2400}" \
+	--timeout "${ZCTLS_GUEST_TIMEOUT:-4800}" \
 	-- "$top/tests/lib/guest-suite.sh" > "$log" 2>&1
 rc=$?
 grep -E '^(PASS|FAIL|SKIP): ' "$log" > "$results"
