@@ -15,6 +15,8 @@ pkgs=(
 	# crypto and TLS stacks, peers for interop tests
 	libssl-dev openssl libmbedtls-dev libkcapi-dev kcapi-tools
 	gnutls-bin curl
+	# zctls-proxy tests and demo: the backend (static files, PUT, h2c, PROXY)
+	nginx
 )
 
 missing=()
