@@ -22,10 +22,10 @@ KSFT_SRCS := $(wildcard tests/kselftest/*.c)
 KSFT_BINS := $(patsubst tests/kselftest/%.c,$(B)/tests/ksft/%,$(KSFT_SRCS))
 KERNELS := 6.1 6.12
 
-.PHONY: all deps module lib tests demo check check-host check-guest \
+.PHONY: all deps module lib tests proxy demo check check-host check-guest \
 	conformance guest-test bench fuzz clean
 
-all: module lib tests
+all: module lib tests proxy
 
 # Installs what is missing, with apt-get; a stamp keeps repeat runs quick.
 deps: $(B)/.deps-stamp
@@ -44,6 +44,11 @@ module: deps
 lib: deps
 	@if [ -f libzctls/Makefile ]; then $(MAKE) -C libzctls; fi
 
+# zctls-proxy (proxy/), linked with libzctls; its tests run on the host
+# (check-host) and in the guest (tests/guest/proxy.suite.sh).
+proxy: lib
+	@$(MAKE) --no-print-directory -C proxy
+
 $(HARNESS)/kselftest_harness.h: | deps
 	scripts/extract-ksrc.sh $(KSRC_SERIES) $(B)/ksrc/$(KSRC_SERIES)
 
@@ -55,12 +60,12 @@ $(B)/tests/ksft/%: tests/kselftest/%.c $(wildcard tests/kselftest/*.h) $(HARNESS
 tests: deps $(KSFT_BINS) $(B)/tests/fuzz/rx_fuzz
 	@$(MAKE) --no-print-directory -C tests/conformance
 
-demo: deps module lib tests
+demo: deps module lib tests proxy
 	scripts/demo.sh
 
 # Every test. Host tests first (quick), then one guest per kernel side by
 # side, then the bench self-test. The last line counts the tests executed.
-check: deps module lib tests
+check: deps module lib tests proxy
 	@rm -rf $(RES); mkdir -p $(RES)
 	@$(MAKE) --no-print-directory check-host || true
 	@$(MAKE) --no-print-directory check-guest || true
@@ -71,7 +76,9 @@ check-host:
 		[ $${PIPESTATUS[0]} = 0 ] || rc=1; \
 	if [ -f libzctls/Makefile ]; then \
 		ZCTLS_RESULTS=$(RES)/host-libzctls.txt $(MAKE) -C libzctls check || rc=1; \
-	fi; exit $$rc
+	fi; \
+	ZCTLS_RESULTS=$(RES)/host-proxy.txt $(MAKE) --no-print-directory -C proxy check || rc=1; \
+	exit $$rc
 
 check-guest:
 	@pids=; rc=0; for s in $(KERNELS); do \
@@ -116,3 +123,4 @@ bench: deps module $(B)/bench/rx_paths
 clean:
 	rm -rf $(B)
 	@if [ -f libzctls/Makefile ]; then $(MAKE) -C libzctls clean; fi
+	$(MAKE) -C proxy clean
