@@ -7,11 +7,13 @@
 # same scripts run natively on the host with the user-space record
 # layer (make check-host).  Sizes shrink for emulation: the big transfer
 # is PX_BIG_MB=8 MiB instead of 100, the concurrency case opens 100
-# connections instead of 1000.  Prints one line per case.
+# connections instead of 1000, the reload case makes 40 requests instead
+# of 240.  Prints one line per case.
 set -u
 top=$ZCTLS_REPO
 [ -x "$top/proxy/build/zctls-proxy" ] ||
 	{ echo "SKIP: proxy: proxy/build/zctls-proxy not built (make proxy)"; exit 0; }
 PX_BUILD=$top/proxy/build PX_RECORD_LAYER=kernel PX_BIG_MB=${PX_BIG_MB:-8} \
-	PX_CONNS=${PX_CONNS:-100} PX_PREFIX=proxy-kernel/ \
+	PX_CONNS=${PX_CONNS:-100} PX_RELOAD_N=${PX_RELOAD_N:-10} \
+	PX_CASE_TIMEOUT=${PX_CASE_TIMEOUT:-400} PX_PREFIX=proxy-kernel/ \
 	exec "$top/proxy/tests/run.sh"
