@@ -33,10 +33,10 @@ KERNELS := 6.1 6.12
 DEBUG_GUEST ?= 0
 DEBUG_EXCLUDE ?= conformance|libzctls-kernel
 
-.PHONY: all deps debug-kernel module lib tests demo check check-host \
+.PHONY: all deps debug-kernel module lib tests proxy demo check check-host \
 	check-guest check-debug conformance guest-test bench fuzz clean
 
-all: module lib tests
+all: module lib tests proxy
 
 # Installs what is missing, with apt-get; a stamp keeps repeat runs quick.
 deps: $(B)/.deps-stamp
@@ -65,6 +65,11 @@ module: deps
 lib: deps
 	@if [ -f libzctls/Makefile ]; then $(MAKE) -C libzctls; fi
 
+# zctls-proxy (proxy/), linked with libzctls; its tests run on the host
+# (check-host) and in the guest (tests/guest/proxy.suite.sh).
+proxy: lib
+	@$(MAKE) --no-print-directory -C proxy
+
 $(HARNESS)/kselftest_harness.h: | deps
 	scripts/extract-ksrc.sh $(KSRC_SERIES) $(B)/ksrc/$(KSRC_SERIES)
 
@@ -79,13 +84,13 @@ include tests/fuzz/fuzz.mk
 tests: deps $(KSFT_BINS) $(B)/tests/fuzz/rx_fuzz $(FORGE_BINS) $(FUZZ_BINS)
 	@$(MAKE) --no-print-directory -C tests/conformance
 
-demo: deps module lib tests
+demo: deps module lib tests proxy
 	scripts/demo.sh
 
 # Every test. The debug kernel's guest, the longest, starts first and runs
 # beside the host tests, then one guest per Debian kernel side by side, then
 # the bench self-test. The last line counts the tests executed.
-check: deps $(if $(filter 1,$(DEBUG_GUEST)),debug-kernel) module lib tests
+check: deps $(if $(filter 1,$(DEBUG_GUEST)),debug-kernel) module lib tests proxy
 	@rm -rf $(RES); mkdir -p $(RES)
 	@if [ "$(DEBUG_GUEST)" = 1 ]; then \
 		$(MAKE) --no-print-directory check-debug > /dev/null 2>&1 & \
@@ -115,7 +120,9 @@ check-host:
 		ZCTLS_RESULTS=$(RES)/host-libzctls.txt $(MAKE) -C libzctls check || rc=1; \
 	fi; \
 	tests/fuzz/libfuzzer.sh $(RES)/host-fuzz.txt || rc=1; \
-	tests/forge/host-campaign.sh $(RES)/host-forge.txt || rc=1; exit $$rc
+	tests/forge/host-campaign.sh $(RES)/host-forge.txt || rc=1; \
+	ZCTLS_RESULTS=$(RES)/host-proxy.txt $(MAKE) --no-print-directory -C proxy check || rc=1; \
+	exit $$rc
 
 check-guest:
 	@pids=; rc=0; for s in $(KERNELS); do \
@@ -183,3 +190,4 @@ bench: deps module lib $(B)/bench/rx_paths $(B)/bench/tx_paths $(B)/bench/host_l
 clean:
 	rm -rf $(B)
 	@if [ -f libzctls/Makefile ]; then $(MAKE) -C libzctls clean; fi
+	$(MAKE) -C proxy clean

@@ -20,6 +20,7 @@ pkgs=(
 	# fuzzing: clang's libFuzzer (tests/fuzz/)
 	clang-14 libclang-rt-14-dev
 	# a real kTLS consumer (tests/guest/nginx_ktls.sh)
+	# zctls-proxy tests and demo: the backend (static files, PUT, h2c, PROXY)
 	nginx
 )
 

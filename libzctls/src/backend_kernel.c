@@ -147,6 +147,8 @@ static int kernel_recv_record(struct zctls *c, uint8_t *dst, size_t cap,
 	}
 	if (n < 0 && errno == EMSGSIZE)
 		return ZC_REC_PROTO;	/* record longer than TLS allows */
+	if (n < 0 && errno == EKEYEXPIRED)
+		return ZC_REC_KEYEXP;	/* it saw a KeyUpdate start */
 	if (n < 0)
 		return zc_fail_errno(c, errno, "recvmsg");
 	*type = ZC_CT_APPDATA;

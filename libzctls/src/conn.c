@@ -254,8 +254,10 @@ static int next_record(struct zctls *c, struct zc_rec *r)
 	r->kslot = -1;
 	if (c->karena != NULL) {
 		rc = zc_karena_next(c, &r->data, &r->len, &r->type, &ks);
-		if (rc == 1)
+		if (rc == 1) {
 			r->kslot = ks;
+			c->rx.seq++;	/* kept in step with the kernel's */
+		}
 		if (rc != ZC_KARENA_EXHAUSTED)
 			return rc;
 		/*
@@ -274,6 +276,8 @@ static int next_record(struct zctls *c, struct zc_rec *r)
 				     c->arena.slot_size, &r->type, &r->len);
 	if (rc == 1) {
 		r->data = zc_arena_priv(&c->arena, r->slot);
+		if (c->backend != &zc_backend_user)
+			c->rx.seq++;	/* record.c counts the user backend's */
 		return 1;
 	}
 	if (rc != ZCTLS_WANT_POLLIN && rc != ZCTLS_WANT_POLLOUT)
@@ -332,6 +336,22 @@ static int control_record(struct zctls *c, const struct zc_rec *r)
 		       r->type);
 }
 
+/*
+ * The kernels pause RX after a handshake record that starts with a
+ * KeyUpdate.  If that KeyUpdate continues in the next record, no key
+ * change has happened yet: the same keys go in again at the next
+ * sequence number so the rest can be read.
+ */
+static int resume_rx(struct zctls *c)
+{
+	if (c->hs_frag_len == 0 || c->hs_frag[0] != ZC_HS_KEY_UPDATE) {
+		zc_send_alert(c, ZC_ALERT_INTERNAL_ERROR);
+		return zc_fail(c, ZCTLS_E_PROTOCOL, "kernel paused receive "
+			       "for new keys without a KeyUpdate");
+	}
+	return c->backend->rekey_rx(c);
+}
+
 static int have_cur(const struct zctls *c)
 {
 	return c->cur_slot >= 0 || c->cur_kslot >= 0;
@@ -350,6 +370,11 @@ static int fill(struct zctls *c)
 		if (c->got_close_notify)
 			return 1;
 		rc = next_record(c, &r);
+		if (rc == ZC_REC_KEYEXP) {
+			if (resume_rx(c) < 0)
+				return -1;
+			continue;
+		}
 		if (rc != 1)
 			return record_failed(c, rc);
 		if (r.type == ZC_CT_APPDATA && r.len > 0 &&

@@ -98,6 +98,7 @@ void zc_traffic_wipe(struct zc_traffic *t);
 /* record.c: AEAD protection of single records. */
 #define ZC_REC_BADMAC	(-10)
 #define ZC_REC_PROTO	(-11)
+#define ZC_REC_KEYEXP	(-13)	/* kernel: RX paused for new keys */
 void zc_record_free(struct zc_traffic *t);
 size_t zc_record_overhead(const struct zc_traffic *t);
 int zc_record_seal(struct zc_traffic *t, uint8_t type, const void *plain,

@@ -70,7 +70,67 @@ struct zc_kshared {
 	unsigned long long exhausted;
 	uint32_t *pending;		/* releases that did not fit the ring */
 	unsigned npending, pending_cap;
+	struct zc_kshared *next;	/* all arenas, for fork */
 };
+
+/*
+ * fork(): the slot mapping is VM_IO, which MADV_DONTFORK refuses, so a
+ * child would inherit a view of every slot revealed later.  An atfork
+ * handler replaces each arena's slot mapping in the child with an
+ * inaccessible one before the child runs anything else.
+ */
+static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static struct zc_kshared *all_arenas;
+
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&all_lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&all_lock);
+}
+
+static void fork_child(void)
+{
+	struct zc_kshared *sh;
+
+	for (sh = all_arenas; sh != NULL; sh = sh->next)
+		if (sh->slots != NULL)
+			mmap((void *)sh->slots, sh->slots_len, PROT_NONE,
+			     MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pthread_mutex_unlock(&all_lock);
+}
+
+static void register_atfork(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+static void list_add(struct zc_kshared *sh)
+{
+	pthread_once(&atfork_once, register_atfork);
+	pthread_mutex_lock(&all_lock);
+	sh->next = all_arenas;
+	all_arenas = sh;
+	pthread_mutex_unlock(&all_lock);
+}
+
+static void list_del(struct zc_kshared *sh)
+{
+	struct zc_kshared **pp;
+
+	pthread_mutex_lock(&all_lock);
+	for (pp = &all_arenas; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == sh) {
+			*pp = sh->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&all_lock);
+}
 
 /* A connection's view: its undelivered batch and the slots it holds. */
 struct zc_karena {
@@ -107,6 +167,7 @@ void zc_kshared_free(struct zctls *ctx)
 
 	if (sh == NULL)
 		return;
+	list_del(sh);
 	unmap_shared(sh);
 	pthread_mutex_destroy(&sh->lock);
 	free(sh);
@@ -195,6 +256,7 @@ static struct zc_kshared *shared_of(struct zctls *owner)
 	sh->afd = -1;
 	pthread_mutex_init(&sh->lock, NULL);
 	owner->kshared = sh;
+	list_add(sh);
 	return sh;
 }
 
@@ -374,6 +436,8 @@ static int fetch_error(struct zctls *c, struct zc_kshared *sh, int err)
 		return ZC_REC_BADMAC;
 	if (err == EMSGSIZE)
 		return ZC_REC_PROTO;	/* record too long */
+	if (err == EKEYEXPIRED)
+		return ZC_REC_KEYEXP;	/* it saw a KeyUpdate start */
 	if (err == ENOBUFS) {
 		pthread_mutex_lock(&sh->lock);
 		sh->exhausted++;

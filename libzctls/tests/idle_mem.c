@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * idle_mem [N] [openssl|mbedtls]: user memory per idle established
+ * idle_mem [N] [openssl|mbedtls] [resume]: user memory per idle established
  * connection.  A child process opens N TLS connections (plain OpenSSL,
  * TLS 1.2 for mbedtls, else 1.3) to a libzctls server in this process,
  * which accepts and handshakes each; then every connection carries one
@@ -10,6 +10,10 @@
  * state) is not user memory and is not counted.  The backend is
  * ZCTLS_TEST_BACKEND (default user).  RLIMIT_NOFILE is raised as far as
  * the hard limit allows; N is lowered to fit if it cannot be.
+ * "resume": TLS 1.2, and every connection after the first resumes the
+ * first one's session (session ID), so no public-key operation is done
+ * per connection (for slow emulated guests); the state kept per idle
+ * connection is the same, and the one cached session is context memory.
  *
  * Exit 0 with the figures, 1 on failure, 77 if the backend is missing.
  */
@@ -63,7 +67,7 @@ static unsigned raise_nofile(unsigned n)
 }
 
 /* The child: N plain OpenSSL clients, then one echo each, then wait. */
-static int clients(int port, unsigned n, int tls12, int ctl)
+static int clients(int port, unsigned n, int tls12, int resume, int ctl)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_port = htons(port) };
@@ -77,6 +81,7 @@ static int clients(int port, unsigned n, int tls12, int ctl)
 	if (tls12)
 		SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 	for (i = 0; i < n; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 
@@ -84,6 +89,8 @@ static int clients(int port, unsigned n, int tls12, int ctl)
 			return 2;
 		ssl[i] = SSL_new(ctx);
 		SSL_set_fd(ssl[i], fd);
+		if (resume && i > 0)
+			SSL_set_session(ssl[i], SSL_get_session(ssl[0]));
 		if (SSL_connect(ssl[i]) != 1)
 			return 3;
 	}
@@ -119,6 +126,8 @@ int main(int argc, char **argv)
 {
 	unsigned n = argc > 1 ? (unsigned)atoi(argv[1]) : 10000, i;
 	int mb = argc > 2 && strcmp(argv[2], "mbedtls") == 0;
+	int resume = argc > 3 && strcmp(argv[3], "resume") == 0;
+	unsigned reused = 0;
 	struct zctls_config *cfg;
 	struct zctls *server, **conn;
 	struct mem m0, m1, m2;
@@ -129,7 +138,9 @@ int main(int argc, char **argv)
 	t_certs();
 	n = raise_nofile(n);	/* each process holds one end of each */
 	cfg = t_server_config(mb ? ZCTLS_ENGINE_MBEDTLS : ZCTLS_ENGINE_OPENSSL,
-			      ZCTLS_TLS1_2, mb ? ZCTLS_TLS1_2 : ZCTLS_TLS1_3);
+			      ZCTLS_TLS1_2, mb || resume ? ZCTLS_TLS1_2 :
+			      ZCTLS_TLS1_3);
+	zctls_config_set_session_resumption(cfg, resume);
 	server = zctls_server(cfg);
 	conn = calloc(n, sizeof(*conn));
 	l = listener(&port);
@@ -138,7 +149,7 @@ int main(int argc, char **argv)
 	pid = fork();
 	if (pid == 0) {
 		close(ctl[1]);
-		_exit(clients(port, n, mb, ctl[0]));
+		_exit(clients(port, n, mb || resume, resume, ctl[0]));
 	}
 	close(ctl[0]);
 	m0 = measure();
@@ -150,6 +161,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "conn %u: %s\n", i,
 				conn[i] ? zctls_error(conn[i]) : "accept");
 			return 1;
+		}
+		reused += zctls_conn_session_reused(conn[i]) == 1;
+		if ((i + 1) % 1000 == 0) {	/* partial figures, in case */
+			m1 = measure();
+			printf("  %u connections: ", i + 1);
+			report("so far", m0, m1, i + 1);
+			fflush(stdout);
 		}
 	}
 	m1 = measure();
@@ -165,6 +183,7 @@ int main(int argc, char **argv)
 	       zctls_conn_backend(conn[0]), zctls_conn_engine(conn[0]),
 	       zctls_conn_version(conn[0]));
 	printf("reason: %s\n", zctls_conn_backend_reason(conn[0]));
+	printf("resumed handshakes: %u\n", reused);
 	report("after handshake", m0, m1, n);
 	report("after 1 byte each way", m0, m2, n);
 	printf("sizeof(struct zctls) %zu B\n", sizeof(struct zctls));

@@ -35,7 +35,8 @@
 #define SPLICE_CHUNK	65536
 #define BUDGET		64
 
-enum { ST_HANDSHAKE, ST_CONNECT, ST_RELAY };
+enum { ST_HANDSHAKE, ST_CONNECT, ST_RELAY, ST_LINGER };
+#define LINGER_MS	2000
 
 struct px_cev {
 	int kind;			/* PX_EV_CLIENT or PX_EV_BACKEND */
@@ -68,6 +69,7 @@ struct px_conn {
 	unsigned long long up, down;
 	char client[64], backend[64];
 	const char *first_end;		/* which side ended first */
+	char why[256];			/* ST_LINGER: why it ends */
 };
 
 static void set_events(struct px_conn *c, int fd, struct px_cev *ev,
@@ -181,6 +183,42 @@ void px_conn_abort(struct px_conn *c, const char *why)
 	conn_free(c, why);
 }
 
+/*
+ * End with the client's last message intact: after our alert or
+ * close_notify, FIN, then read and drop what the client still sends
+ * until its FIN (or LINGER_MS), so that closing with unread input does
+ * not turn into a reset that could destroy that message.
+ */
+static void linger(struct px_conn *c, const char *why)
+{
+	snprintf(c->why, sizeof(c->why), "%s", why);
+	if (c->bfd >= 0) {
+		set_events(c, c->bfd, &c->bev, &c->breg, 0);
+		close(c->bfd);
+		c->bfd = -1;
+	}
+	if (shutdown(c->cfd, SHUT_WR) < 0) {
+		conn_free(c, c->why);
+		return;
+	}
+	c->st = ST_LINGER;
+	c->deadline = px_now_ms() + LINGER_MS;
+	set_events(c, c->cfd, &c->cev, &c->creg, EPOLLIN);
+}
+
+static void linger_read(struct px_conn *c)
+{
+	char buf[4096];
+	ssize_t n;
+
+	do {
+		n = recv(c->cfd, buf, sizeof(buf), MSG_DONTWAIT);
+	} while (n > 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	conn_free(c, c->why);
+}
+
 static int hs_reason(struct zctls *t)
 {
 	switch (zctls_error_code(t)) {
@@ -214,7 +252,11 @@ static void backend_failed(struct px_conn *c, const char *what, int err)
 	snprintf(why, sizeof(why), "backend %s: %s", what, strerror(err));
 	px_log(PX_LOG_WARN, "backend %s %s: %s (client %s)",
 	       c->site->lc->backend.text, what, strerror(err), c->client);
-	conn_free(c, why);
+	/* A clean close for the client: close_notify, then linger. */
+	if (zctls_shutdown(c->tls) < 0)
+		px_log(PX_LOG_DEBUG, "client %s: close_notify: %s", c->client,
+		       str(zctls_error(c->tls)));
+	linger(c, why);
 }
 
 /* CN=... out of a one-line subject, or the whole subject. */
@@ -381,7 +423,7 @@ static int client_read_error(struct px_conn *c)
 		px_log(PX_LOG_WARN, "client %s sent a record that failed "
 		       "authentication: bad_record_mac sent, connection closed, "
 		       "nothing of it forwarded", c->client);
-		conn_free(c, "forged record: bad_record_mac");
+		linger(c, "forged record: bad_record_mac");
 		return -1;
 	}
 	/* After our close_notify, a client that just closes is done. */
@@ -616,6 +658,9 @@ void px_conn_event(struct px_conn *c, int which, uint32_t events)
 		if (which == PX_EV_BACKEND)
 			connected(c);
 		break;
+	case ST_LINGER:
+		linger_read(c);
+		break;
 	default:
 		if (c->in_runq)
 			runq_remove(c);
@@ -633,6 +678,9 @@ void px_conn_tick(struct px_conn *c, uint64_t now)
 		break;
 	case ST_CONNECT:
 		backend_failed(c, "connect", ETIMEDOUT);
+		break;
+	case ST_LINGER:
+		conn_free(c, c->why);
 		break;
 	default:
 		conn_free(c, "idle timeout");

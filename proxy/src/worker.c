@@ -219,18 +219,19 @@ static void do_accept(struct px_worker *w, struct px_site *s)
 static void swap_gen(struct px_worker *w, struct px_gen *g)
 {
 	struct px_gen *old = w->gen;
-	int i, on = w->listening || old == NULL;
+	struct px_site *sites;
+	int i, nls, on = w->listening || old == NULL;
 
 	listeners(w, 0);
 	w->gen = g;
-	if (old != NULL)
-		for (i = 0; i < old->cfg->nls; i++) {
-			struct px_site *s = &old->sites[w->id * old->cfg->nls + i];
-
-			close(s->lfd);
-			s->lfd = -1;
-			px_site_put(s);
-		}
+	/* The last put may free old: take what the loop needs first. */
+	nls = old ? old->cfg->nls : 0;
+	sites = old ? &old->sites[w->id * nls] : NULL;
+	for (i = 0; i < nls; i++) {
+		close(sites[i].lfd);
+		sites[i].lfd = -1;
+		px_site_put(&sites[i]);
+	}
 	if (on && !__atomic_load_n(&w->stop, __ATOMIC_RELAXED))
 		listeners(w, 1);
 }
@@ -389,7 +390,8 @@ int px_workers_start(struct px_gen *g)
 void px_workers_reload(struct px_gen *g)
 {
 	struct px_gen *stale;
-	int i, j;
+	struct px_site *sites;
+	int i, j, n;
 
 	__atomic_store_n(&max_conns, g->cfg->max_conns, __ATOMIC_RELAXED);
 	for (i = 0; i < nworkers; i++) {
@@ -400,8 +402,10 @@ void px_workers_reload(struct px_gen *g)
 		w->pending = g;
 		pthread_mutex_unlock(&w->lock);
 		/* A generation this worker never took: drop its share. */
-		for (j = 0; stale && j < stale->cfg->nls; j++)
-			px_site_put(&stale->sites[i * stale->cfg->nls + j]);
+		n = stale ? stale->cfg->nls : 0;
+		sites = stale ? &stale->sites[i * n] : NULL;
+		for (j = 0; j < n; j++)
+			px_site_put(&sites[j]);
 		wake(w);
 	}
 }

@@ -69,8 +69,7 @@ gen_certs() {
 
 # start_backend [pp-backend options]: sets BPORT, BDIR
 start_backend() {
-	BDIR=$WORK/backend
-	mkdir -p "$BDIR"
+	BDIR=$(mktemp -d "$WORK/backend.XXXXXX")
 	rm -f "$WORK/bport"
 	"$T/pp-backend" --dir "$BDIR" --port-file "$WORK/bport" "$@" \
 		> "$WORK/backend.log" 2>&1 &

@@ -1,0 +1,38 @@
+# client-verify required: no certificate -> refused; a certificate from
+# another CA -> refused; a good one -> served, and the PROXY v2 header
+# carries its CN with ssl_verify=0.  optional: no certificate is served.
+. "$(dirname "$0")/../lib.sh"
+gen_certs
+P=$WORK/pki
+start_backend --echo --proxy v2
+write_conf "$WORK/p.conf" "127.0.0.1:$BPORT" "client-verify required" "client-ca $CA" "proxy-protocol v2"
+out=$("$PROXY" --check-config --config "$WORK/p.conf" 2>&1) ||
+	{ echo "$out" | grep -q 'this libzctls has no' && skip "$out"; fail "$out"; finish; }
+start_proxy "$WORK/p.conf"
+try() { # label expect(ok|fail) [s_client args]
+	local label=$1 expect=$2 got
+	shift 2
+	got=$( (echo ping-$label; sleep 1) | timeout 20 openssl s_client -connect 127.0.0.1:$PORT \
+		-CAfile "$CA" -quiet -nocommands "$@" 2>"$WORK/$label.err")
+	if echo "$got" | grep -q "ping-$label"; then r=ok; else r=fail; fi
+	[ $r = "$expect" ] && ok "$label: $r as expected" ||
+		fail "$label: $r, expected $expect ($(tail -n 2 "$WORK/$label.err"))"
+}
+for v in -tls1_3 -tls1_2; do
+	try "missing$v" fail $v
+	try "wrongca$v" fail $v -cert $P/badclient.pem -key $P/badclient.key
+	try "good$v" ok $v -cert $P/client.pem -key $P/client.key
+done
+grep -h 'ssl_cn=' "$BDIR"/*.pp | grep -q 'ssl_cn=test-client' && ok "PROXY v2 ssl_cn=test-client" ||
+	fail "no ssl_cn in PROXY header: $(cat "$BDIR"/*.pp)"
+grep -l 'ssl_cn=test-client' "$BDIR"/*.pp | head -n1 | xargs grep -q 'ssl_verify=0' &&
+	ok "ssl_verify=0 for the good certificate" || fail "ssl_verify not 0"
+[ "$(metric 'zctls_proxy_handshake_failures_total{reason="verify"}')" -ge 1 ] ||
+	echo "note: verify failures counted under: $(metrics | grep 'handshake_failures_total{' | grep -v ' 0$')"
+# optional: a client without a certificate is served
+kill $PROXY_PID; wait $PROXY_PID 2>/dev/null
+sed -i 's/client-verify required/client-verify optional/' "$WORK/p.conf"
+start_proxy "$WORK/p.conf"
+try "optional-none" ok -tls1_3
+try "optional-good" ok -tls1_3 -cert $P/client.pem -key $P/client.key
+finish

@@ -1,0 +1,19 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# zctls-proxy's test cases (proxy/tests/cases) in the guest, where
+# zctls.ko is loaded: every connection must get the kernel record layer
+# (record-layer kernel: a connection that cannot have it fails, nothing
+# falls back), relaying back with splice(2) into the zctls socket.  The
+# same scripts run natively on the host with the user-space record
+# layer (make check-host).  Sizes shrink for emulation: the big transfer
+# is PX_BIG_MB=8 MiB instead of 100, the concurrency case opens 100
+# connections instead of 1000, the reload case makes 40 requests instead
+# of 240.  Prints one line per case.
+set -u
+top=$ZCTLS_REPO
+[ -x "$top/proxy/build/zctls-proxy" ] ||
+	{ echo "SKIP: proxy: proxy/build/zctls-proxy not built (make proxy)"; exit 0; }
+PX_BUILD=$top/proxy/build PX_RECORD_LAYER=kernel PX_BIG_MB=${PX_BIG_MB:-8} \
+	PX_CONNS=${PX_CONNS:-100} PX_RELOAD_N=${PX_RELOAD_N:-10} \
+	PX_CASE_TIMEOUT=${PX_CASE_TIMEOUT:-400} PX_PREFIX=proxy-kernel/ \
+	exec "$top/proxy/tests/run.sh"
