@@ -244,25 +244,34 @@ def gnuplot(script):
 
 
 def crossing(med):
-    """Size where a run-by-run ratio falls through 1, interpolated on log2."""
+    """The first size where a run-by-run ratio (median) falls below 1,
+    interpolated on log2 of the size from the size before it; and whether
+    the ratio is clearly above 1 (over 1.05) again at some larger size, in
+    which case no crossover can be read."""
     import math
-    if med and med[0][1] is not None and med[0][1] < 1:
-        return ("below", med[0][0])
-    for (s0, r0), (s1, r1) in zip(med, med[1:]):
-        if r0 is not None and r1 is not None and r0 >= 1 > r1:
+    med = [(s, r) for s, r in med if r is not None]
+    for i, (s1, r1) in enumerate(med):
+        if r1 < 1:
+            back = any(r > 1.05 for _, r in med[i + 1:])
+            if i == 0:
+                return ("below", s1, back)
+            s0, r0 = med[i - 1]
             t = (r0 - 1) / (r0 - r1)
             return ("at", 2 ** (math.log2(s0) + t * (math.log2(s1) -
-                                                   math.log2(s0))))
-    return ("none", None)
+                                                   math.log2(s0))), back)
+    return ("none", None, False)
 
 
 def say_cross(c, a):
-    kind, val = c
+    kind, val, dips = c
+    if dips:
+        return ("no crossover can be read (the ratio falls below 1 and "
+                "is above 1.05 again at a larger size: too noisy)")
     if kind == "below":
         return f"{a} is cheaper at every size measured ({val} B and up)"
     if kind == "at":
         return (f"{a} is cheaper from about **{val:.0f} B** up "
-                "(interpolated on log2 of the size)")
+                "(interpolated on log2 of the size; at most 1.05 above it)")
     return f"{a} is not cheaper at any size measured"
 
 
