@@ -18,7 +18,7 @@ HARNESS := $(B)/ksrc/$(KSRC_SERIES)/tools/testing/selftests
 # The kselftest harness itself does not build with -Wextra's unused-parameter.
 KSFT_CFLAGS := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	       -I$(TOP)/tests/lib/ksft -I$(HARNESS) -I$(TOP)/ktls-ext/include -I$(TOP)/tests/kselftest \
-	       -I$(TOP)/tests/forge
+	       -I$(TOP)/tests/forge -DFORGE_LINKED
 KSFT_LIBS := -lpthread -lssl -lcrypto
 # The record forger (tests/forge/): every in-guest test's TLS peer.
 FORGE_SRCS := tests/forge/forge.c tests/forge/forge_case.c
