@@ -56,9 +56,17 @@ build() {
 	local d=$1 t0 t1
 	t0=$(date +%s)
 	echo "debug-kernel: building in $d ($jobs jobs; log: $d/build.log)" >&2
-	rm -rf "$d/src" "$d/obj" "$d/mods"
-	mkdir -p "$d/src" "$d/obj"
-	tar -xJf "$tarball" -C "$d/src" --strip-components=1
+	# An interrupted build resumes: the source is unpacked once, and make
+	# rebuilds only what is missing (the same fragment gives the same
+	# .config, which Kconfig does not touch).
+	if [ ! -e "$d/src/.zctls-unpacked" ]; then
+		rm -rf "$d/src" "$d/obj"
+		mkdir -p "$d/src"
+		tar -xJf "$tarball" -C "$d/src" --strip-components=1
+		touch "$d/src/.zctls-unpacked"
+	fi
+	rm -rf "$d/mods"
+	mkdir -p "$d/obj"
 	{
 		make -C "$d/src" O="$d/obj" KCONFIG_ALLCONFIG="$frag" allnoconfig
 		check_config "$d/obj/.config"
