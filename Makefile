@@ -46,8 +46,9 @@ $(B)/.deps-stamp: scripts/deps.sh
 	@touch $@
 
 # The debug guest kernel, built from linux-source-6.12 on first use and
-# cached outside the clone (scripts/debug-kernel.sh): about 25 minutes on
-# two cores the first time, nothing after.
+# cached outside the clone (scripts/debug-kernel.sh): the first time, about
+# 1,200-1,500 CPU-seconds (estimated from a build on a shared machine; 10-15
+# minutes on two idle cores), nothing after.
 debug-kernel: deps
 	@scripts/debug-kernel.sh build > /dev/null
 

@@ -13,7 +13,7 @@
 #   src/ obj/      source and object tree: build zctls.ko with
 #                  make -C obj M=... modules (scripts/build-module.sh)
 #   mods/lib/modules/RELEASE   its modules (tls.ko), bound in by the guest
-#   build.log, build-seconds
+#   build.log, build-seconds, build-cpu (wall and CPU time of the build)
 #
 #   build    build unless cached (locked, so parallel callers wait), print dir
 #   dir      print the directory if it is built, else fail (exit 1)
@@ -56,9 +56,17 @@ build() {
 	local d=$1 t0 t1
 	t0=$(date +%s)
 	echo "debug-kernel: building in $d ($jobs jobs; log: $d/build.log)" >&2
-	rm -rf "$d/src" "$d/obj" "$d/mods"
-	mkdir -p "$d/src" "$d/obj"
-	tar -xJf "$tarball" -C "$d/src" --strip-components=1
+	# An interrupted build resumes: the source is unpacked once, and make
+	# rebuilds only what is missing (the same fragment gives the same
+	# .config, which Kconfig does not touch).
+	if [ ! -e "$d/src/.zctls-unpacked" ]; then
+		rm -rf "$d/src" "$d/obj"
+		mkdir -p "$d/src"
+		tar -xJf "$tarball" -C "$d/src" --strip-components=1
+		touch "$d/src/.zctls-unpacked"
+	fi
+	rm -rf "$d/mods"
+	mkdir -p "$d/obj"
 	{
 		make -C "$d/src" O="$d/obj" KCONFIG_ALLCONFIG="$frag" allnoconfig
 		check_config "$d/obj/.config"
@@ -73,6 +81,9 @@ build() {
 	make -s -C "$d/obj" kernelrelease > "$d/release"
 	t1=$(date +%s)
 	echo $((t1 - t0)) > "$d/build-seconds"
+	# CPU time of the build (user and system, children): on a shared
+	# machine the wall time says more about the neighbours than the build.
+	times | tail -n 1 > "$d/build-cpu"
 	touch "$d/.done"
 	echo "debug-kernel: built $(cat "$d/release") in $((t1 - t0)) s" >&2
 }

@@ -57,8 +57,8 @@ fi
 # unconditionally by the header) was sized for real hardware. Under TCG the
 # mutliproc_* cases move 36-72 MB through emulated AES and take 10-40 s
 # depending on host load. Redefine it after the include (every TEST_F
-# expands it at its own site), to $ZCTLS_CONFORMANCE_TIMEOUT (default 600 s).
-timeout_s=${ZCTLS_CONFORMANCE_TIMEOUT:-600}
+# expands it at its own site), to $ZCTLS_CONFORMANCE_TIMEOUT (default 1200 s).
+timeout_s=${ZCTLS_CONFORMANCE_TIMEOUT:-1200}
 sed_args+=(-e '/^#include "..\/kselftest_harness.h"$/a\
 /* zctls conformance shim: a per-case timeout that fits an emulated guest */\
 #undef TEST_TIMEOUT_DEFAULT\

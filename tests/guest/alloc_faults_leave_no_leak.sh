@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Resource faults (debug kernel): failslab and fail_page_alloc, aimed at
+# zctls.ko alone with the fault-injection stack-trace filter (only an
+# allocation with a return address inside the module's text can fail; at
+# most 200 failures each, 10% of the eligible allocations),
+# while the module's receive, transmit and arena tests run. Those tests see
+# ENOMEM and may fail; what this test checks is what must hold anyway:
+#   - failures were injected (dmesg's FAULT_INJECTION lines);
+#   - once everything is closed the ledger is back at zero;
+#   - no splat and no kmemleak report (run.sh's dmesg and kmemleak scans
+#     fail the boot case, which the suite reports beside this one).
+# Exits 77 on a kernel without the fault-injection framework.
+set -u
+top=$ZCTLS_REPO
+dbg=/sys/kernel/debug
+fail() { echo "alloc_faults: $*"; exit 1; }
+[ -d $dbg/failslab ] && [ -d $dbg/fail_page_alloc ] ||
+	{ echo "no failslab/fail_page_alloc in debugfs (only the debug kernel has them)"; exit 77; }
+[ -e $dbg/failslab/require-start ] ||
+	{ echo "no fault-injection stack-trace filter in this kernel"; exit 77; }
+grep -q '^zctls ' /proc/modules || fail "zctls.ko is not loaded"
+
+# The module's text: the lowest and highest text symbol kallsyms knows.
+read -r lo hi < <(awk '$4 == "[zctls]" && ($2 == "t" || $2 == "T") { print $1 }' /proc/kallsyms |
+	sort | sed -n '1p;$p' | tr '\n' ' ')
+[ -n "${lo:-}" ] && [ -n "${hi:-}" ] || fail "no zctls text symbols in /proc/kallsyms"
+start=$((16#$lo)) end=$((16#$hi + 4096))
+
+aim() {	# aim DIR PROBABILITY
+	local d=$dbg/$1
+	echo $start > $d/require-start
+	echo $end > $d/require-end
+	echo 32 > $d/stacktrace-depth
+	echo N > $d/task-filter
+	echo N > $d/ignore-gfp-wait
+	[ -e $d/min-order ] && echo 0 > $d/min-order
+	[ -e $d/ignore-gfp-highmem ] && echo N > $d/ignore-gfp-highmem
+	echo 1 > $d/verbose
+	echo 0 > $d/space
+	echo 1 > $d/interval
+	echo 200 > $d/times	# then the tests run on unhindered
+	echo "$2" > $d/probability
+}
+off() { echo 0 > $dbg/failslab/probability; echo 0 > $dbg/fail_page_alloc/probability; }
+trap off EXIT
+
+before=$(dmesg | grep -c 'FAULT_INJECTION: forcing a failure')
+aim failslab 10
+aim fail_page_alloc 10
+for p in zctls_data zctls_arena_tls zctls_arena; do
+	[ -x "$top/build/tests/ksft/$p" ] || continue
+	# Their own verdicts do not count here: they are seeing ENOMEM.
+	timeout 600 "$top/build/tests/ksft/$p" > "out.faults.$p" 2>&1
+	echo "$p under faults: $(grep -c '^ok ' "out.faults.$p") ok, $(grep -c '^not ok ' "out.faults.$p") not ok"
+done
+off
+injected=$(( $(dmesg | grep -c 'FAULT_INJECTION: forcing a failure') - before ))
+echo "injected failures: $injected"
+[ "$injected" -gt 0 ] || fail "no allocation failure was injected into zctls.ko"
+
+live=-1
+for _ in $(seq 1 1200); do
+	live=$(awk '$1 == "ZctlsLiveObjects" { print $2 }' /proc/net/zctls_stat)
+	[ "$live" = 0 ] && break
+	sleep 0.1
+done
+[ "$live" = 0 ] || fail "ledger not back at zero after the faults (ZctlsLiveObjects=$live)"
+echo "ledger back at zero"
+exit 0
