@@ -19,6 +19,7 @@ hooks_ko=$("$top/scripts/build-module.sh" "$kver" ZCTLS_SELFTEST_HOOKS=y) || exi
 
 "$top/tests/vm/run.sh" --kernel "$series" --out "$top/build/vm/check-$series" \
 	--env ZCTLS_KO_HOOKS="$hooks_ko" \
+	--env ZCTLS_SUITE_FILTER="${ZCTLS_SUITE_FILTER:-.}" \
 	--timeout "${ZCTLS_GUEST_TIMEOUT:-2400}" \
 	-- "$top/tests/lib/guest-suite.sh" > "$log" 2>&1
 rc=$?
