@@ -263,6 +263,11 @@ static void split_messages(const struct variant *v)
 		goto out;
 	}
 	/* A KeyUpdate in two records: the kernels pause RX at the first. */
+	if (p.sconn->backend == &zc_backend_ktls) {
+		fprintf(stderr, "SKIP split KeyUpdate over tls.ko: it refuses "
+			"this test's server-side TLS_TX rekey (EBUSY)\n");
+		goto out;
+	}
 	ok = send_raw(p.sconn, ZC_CT_HANDSHAKE, ku_hdr, 4) &&
 	     send_raw(p.sconn, ZC_CT_HANDSHAKE, ku_body, 1) &&
 	     zc_keys_tls13_update(&p.sconn->tx) == 0 &&
