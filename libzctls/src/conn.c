@@ -337,19 +337,22 @@ static int control_record(struct zctls *c, const struct zc_rec *r)
 }
 
 /*
- * The kernels pause RX after a handshake record that starts with a
- * KeyUpdate.  If that KeyUpdate continues in the next record, no key
- * change has happened yet: the same keys go in again at the next
- * sequence number so the rest can be read.
+ * The kernels (zctls.ko as tls.ko) pause receive after a handshake
+ * record that starts with a KeyUpdate, until new RX keys are set.  A
+ * KeyUpdate whose end is in a later record cannot be completed there:
+ * say so rather than guess.  (Installing the same keys again to read
+ * on was tried and does not work with zctls.ko.)
  */
-static int resume_rx(struct zctls *c)
+static int paused_rx(struct zctls *c)
 {
-	if (c->hs_frag_len == 0 || c->hs_frag[0] != ZC_HS_KEY_UPDATE) {
-		zc_send_alert(c, ZC_ALERT_INTERNAL_ERROR);
-		return zc_fail(c, ZCTLS_E_PROTOCOL, "kernel paused receive "
-			       "for new keys without a KeyUpdate");
-	}
-	return c->backend->rekey_rx(c);
+	zc_send_alert(c, ZC_ALERT_INTERNAL_ERROR);
+	if (c->hs_frag_len > 0 && c->hs_frag[0] == ZC_HS_KEY_UPDATE)
+		return zc_fail(c, ZCTLS_E_PROTOCOL, "KeyUpdate split across "
+			       "records: unsupported on the %s backend (the "
+			       "kernel pauses receive at its first record)",
+			       c->backend->name);
+	return zc_fail(c, ZCTLS_E_PROTOCOL, "kernel paused receive for new "
+		       "keys without a KeyUpdate");
 }
 
 static int have_cur(const struct zctls *c)
@@ -370,11 +373,8 @@ static int fill(struct zctls *c)
 		if (c->got_close_notify)
 			return 1;
 		rc = next_record(c, &r);
-		if (rc == ZC_REC_KEYEXP) {
-			if (resume_rx(c) < 0)
-				return -1;
-			continue;
-		}
+		if (rc == ZC_REC_KEYEXP)
+			return paused_rx(c);
 		if (rc != 1)
 			return record_failed(c, rc);
 		if (r.type == ZC_CT_APPDATA && r.len > 0 &&

@@ -101,6 +101,8 @@ write_conf() {
 # start_proxy CONF: runs it in the foreground (background job), waits
 # until it is ready.
 start_proxy() {
+	# a fresh log: "ready:" must come from this proxy
+	rm -f "$WORK/proxy.log"
 	"$PROXY" --config "$1" --foreground > "$WORK/proxy.log" 2>&1 &
 	PROXY_PID=$!
 	PIDS="$PIDS $PROXY_PID"

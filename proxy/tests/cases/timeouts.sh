@@ -37,5 +37,32 @@ wait_for grep -q 'end="idle timeout"' "$WORK/proxy.log" && ok "idle connection c
 	fail "no idle timeout"
 kill $sc 2>/dev/null
 # connect timeout: a backend whose accept queue is full never completes
-# the connect; use an address that drops SYNs when available
+# the connect (the kernel drops the SYNs)
+python3 - "$WORK/stuck.port" <<'EOT' &
+import socket, sys, time
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(0)
+port = l.getsockname()[1]
+fill = []
+for i in range(3):
+    s = socket.socket(); s.setblocking(False)
+    try: s.connect(("127.0.0.1", port))
+    except BlockingIOError: pass
+    fill.append(s)
+time.sleep(0.5)
+open(sys.argv[1], "w").write("%d\n" % port)
+time.sleep(120)
+EOT
+PIDS="$PIDS $!"
+wait_for test -s "$WORK/stuck.port" || fail "no stuck backend"
+kill $PROXY_PID; wait $PROXY_PID 2>/dev/null
+PORT=$(freeport) MPORT=$(freeport)
+write_conf "$WORK/c.conf" "127.0.0.1:$(cat "$WORK/stuck.port")" "connect-timeout 1"
+start_proxy "$WORK/c.conf"
+(sleep 30) | timeout 60 openssl s_client -connect 127.0.0.1:$PORT -quiet -CAfile "$CA" \
+	> /dev/null 2>&1 &
+sc=$!
+wait_for grep -q 'connect: Connection timed out' "$WORK/proxy.log" &&
+	ok "backend connect cut at connect-timeout" || fail "no connect timeout"
+wait_for metric_is zctls_proxy_backend_connect_failures_total 1 || fail "connect failure not counted"
+kill $sc 2>/dev/null
 finish
