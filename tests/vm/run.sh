@@ -22,6 +22,9 @@
 #                         and one vCPU: the virtual clock sums the
 #                         instructions of all vCPUs, so a second busy vCPU
 #                         would be charged to the first one's threads.
+#                         For benchmarks, not tests: an idle guest's clock
+#                         leaps ahead while the host serves 9p (module
+#                         loads), so guest timeouts expire early.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
