@@ -4,7 +4,8 @@
 # alone and bounded; one PASS:/FAIL:/SKIP: line per case on stdout (and
 # appended to $ZCTLS_RESULTS), exit 1 if any failed.
 #   PX_BUILD (required), PX_RECORD_LAYER, PX_BIG_MB: see lib.sh.
-#   PX_FILTER: a regular expression limiting the cases.
+#   PX_FILTER: a regular expression limiting the cases; PX_FILTER_WHY, if
+#     set, reports each case left out as a SKIP with that reason.
 #   PX_CASE_TIMEOUT: seconds per case (default 600).
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TMPDIR:=/tmp}"
@@ -22,7 +23,10 @@ cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=("$here"/cases/*.sh)
 for t in "${cases[@]}"; do
 	name=$(basename "$t" .sh)
-	echo "$name" | grep -Eq "${PX_FILTER:-.}" || continue
+	if ! echo "$name" | grep -Eq "${PX_FILTER:-.}"; then
+		[ -n "${PX_FILTER_WHY:-}" ] && report "SKIP: $prefix$name: $PX_FILTER_WHY"
+		continue
+	fi
 	timeout --kill-after=10 "$limit" bash "$t" > "$logs/$name.log" 2>&1
 	rc=$?
 	case $rc in
