@@ -198,29 +198,6 @@ static void *send_thread(void *arg)
 	return NULL;
 }
 
-/* An arena with @flags (za_open() with a creation flag). */
-static int arena_open(struct za_arena *a, uint32_t nr_slots, uint32_t flags)
-{
-	int dev = open("/dev/zctls", O_RDWR | O_CLOEXEC);
-
-	memset(a, 0, sizeof(*a));
-	if (dev < 0)
-		return -1;
-	a->c.nr_slots = nr_slots;
-	a->c.flags = flags;
-	a->fd = ioctl(dev, ZCTLS_IOC_ARENA_CREATE, &a->c);
-	close(dev);
-	if (a->fd < 0)
-		return -1;
-	a->ring = mmap(NULL, a->c.ring_mmap_size, PROT_READ | PROT_WRITE,
-		       MAP_SHARED, a->fd, ZCTLS_ARENA_OFF_RING);
-	a->slots = mmap(NULL, a->c.slots_mmap_size, PROT_READ, MAP_SHARED,
-			a->fd, ZCTLS_ARENA_OFF_SLOTS);
-	if (a->ring == MAP_FAILED || a->slots == MAP_FAILED)
-		return -1;
-	return 0;
-}
-
 /* Consume @st through the arena. Returns bytes checked, or -1. */
 static ssize_t recv_arena(int fd, struct za_arena *a, const struct stream *st)
 {
@@ -598,7 +575,7 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	for (i = 0; i < NR_ARENAS; i++)
-		if (arena_open(&arenas[i], 64, i == PATH_ARENA_PF - PATH_ARENA ?
+		if (za_open_flags(&arenas[i], 64, i == PATH_ARENA_PF - PATH_ARENA ?
 					       ZCTLS_ARENA_PREFAULT : 0))
 			die("arena");
 	ossl_make_cert();

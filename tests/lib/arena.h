@@ -24,8 +24,12 @@ struct za_arena {
 	const uint8_t *slots;
 };
 
-/* 0, or -1 with errno set (and nothing left open). */
-static inline int za_open(struct za_arena *a, uint32_t nr_slots)
+/*
+ * An arena of @nr_slots with creation @flags (ZCTLS_ARENA_F_*): 0, or -1
+ * with errno set (and nothing left open).
+ */
+static inline int za_open_flags(struct za_arena *a, uint32_t nr_slots,
+				uint32_t flags)
 {
 	int dev = open("/dev/zctls", O_RDWR | O_CLOEXEC);
 
@@ -33,6 +37,7 @@ static inline int za_open(struct za_arena *a, uint32_t nr_slots)
 	if (dev < 0)
 		return -1;
 	a->c.nr_slots = nr_slots;
+	a->c.flags = flags;
 	a->fd = ioctl(dev, ZCTLS_IOC_ARENA_CREATE, &a->c);
 	close(dev);
 	if (a->fd < 0)
@@ -50,6 +55,11 @@ static inline int za_open(struct za_arena *a, uint32_t nr_slots)
 		return -1;
 	}
 	return 0;
+}
+
+static inline int za_open(struct za_arena *a, uint32_t nr_slots)
+{
+	return za_open_flags(a, nr_slots, 0);
 }
 
 static inline void za_close(struct za_arena *a)
