@@ -138,7 +138,17 @@ if [ -x "$top/tests/conformance/guest-run.sh" ] && wanted conformance; then
 		esac
 	done > lines.conformance
 	cat lines.conformance
-	grep -q '^FAIL: ' lines.conformance && failed=1
+	if grep -q '^FAIL: ' lines.conformance; then
+		failed=1
+		# What the harness said about each failing case, from its RUN
+		# line to its verdict, so that a CI log alone explains it.
+		grep '^FAIL: ' lines.conformance | sed -E 's/^FAIL: \[[^]]*\] conformance\///' |
+		while IFS= read -r c; do
+			awk -v c="$c" '$0 ~ "^# +RUN +" c " " { on = 1 }
+				on { print "    " $0 }
+				on && /^(not )?ok [0-9]+ / { exit }' out.conformance | tail -n 40
+		done
+	fi
 fi
 
 # Everything the suite made is closed by now; the ledger must drain. Some
