@@ -28,6 +28,15 @@ failed=0
 
 line() { echo "$1: $pfx$2"; [ "$1" = FAIL ] && failed=1; return 0; }
 
+# timed NAME CMD...: runs CMD and logs its wall time in the guest (a log
+# line, not a result), so that the suite's time budget can be planned.
+timed() {
+	local name=$1 t0=$SECONDS
+	shift
+	"$@"
+	echo "# time: $name $((SECONDS - t0)) s"
+}
+
 run_ksft() {
 	local prog=$1 name rc
 	name=$(basename "$prog")
@@ -74,7 +83,7 @@ for prog in "$top"/build/tests/ksft/*; do
 		hooked+=("$prog")
 		continue
 	fi
-	run_ksft "$prog"
+	timed "$(basename "$prog")" run_ksft "$prog"
 done
 if [ ${#hooked[@]} -gt 0 ]; then
 	if [ -z "${ZCTLS_KO_HOOKS:-}" ]; then
@@ -82,7 +91,7 @@ if [ ${#hooked[@]} -gt 0 ]; then
 			line SKIP "$(basename "$prog"): no module built with ZCTLS_SELFTEST_HOOKS"
 		done
 	elif rmmod zctls && insmod "$ZCTLS_KO_HOOKS"; then
-		for prog in "${hooked[@]}"; do run_ksft "$prog"; done
+		for prog in "${hooked[@]}"; do timed "$(basename "$prog")" run_ksft "$prog"; done
 		# Back to the production build; unloading checks the ledger.
 		rmmod zctls && insmod "$ZCTLS_KO" || line FAIL "hooks: could not restore the production module"
 	else
@@ -113,12 +122,14 @@ for t in "$top"/tests/guest/*.sh; do
 	[ -x "$t" ] || continue
 	wanted "$t" || continue
 	case $t in
-	*.suite.sh)	run_suite_script "$t" ;;
-	*)		run_script "$t" ;;
+	*.suite.sh)	timed "$(basename "$t")" run_suite_script "$t" ;;
+	*)		timed "$(basename "$t")" run_script "$t" ;;
 	esac
 done
 if [ -x "$top/tests/conformance/guest-run.sh" ] && wanted conformance; then
+	t0=$SECONDS
 	"$top/tests/conformance/guest-run.sh" zctls > out.conformance 2>&1
+	echo "# time: conformance $((SECONDS - t0)) s"
 	# A case that fails on the kernel's own tls.ko as well (the baseline
 	# that `make conformance` records) is no zctls regression: it is
 	# reported as skipped, with that reason. Everything else counts.
