@@ -122,6 +122,36 @@ static int kernel_install(struct zctls *c, const char **step)
 	return set_keys(c, TLS_TX, &c->tx);
 }
 
+/*
+ * What a receive from the kernel (recvmsg, or zctls.ko's arena) failing
+ * with err means.  The record refusals (RFC 8446 5.2, RFC 5246 6.2): an
+ * authentication failure, or a header that does not frame a record (zero
+ * length: EBADMSG; too long: EMSGSIZE; version not 3,3: EINVAL).  kTLS,
+ * and zctls.ko until it keeps them, report a framing error only once, to
+ * the first call after it: conn.c fails the connection with it, and the
+ * failure is sticky in the library whatever the kernel says next.
+ */
+int zc_kernel_rx_error(struct zctls *c, int err, const char *what)
+{
+	switch (err) {
+	case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+	case EWOULDBLOCK:
+#endif
+	case EINTR:
+		return ZCTLS_WANT_POLLIN;
+	case EBADMSG:
+		return ZC_REC_BADMAC;
+	case EMSGSIZE:
+		return ZC_REC_OVERFLOW;
+	case EINVAL:
+		return ZC_REC_VERSION;
+	case EKEYEXPIRED:
+		return ZC_REC_KEYEXP;	/* it saw a KeyUpdate start */
+	}
+	return zc_fail_errno(c, err, what);
+}
+
 static int kernel_recv_record(struct zctls *c, uint8_t *dst, size_t cap,
 			      uint8_t *type, size_t *len)
 {
@@ -139,18 +169,12 @@ static int kernel_recv_record(struct zctls *c, uint8_t *dst, size_t cap,
 	do {
 		n = recvmsg(c->fd, &msg, 0);
 	} while (n < 0 && errno == EINTR);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return ZCTLS_WANT_POLLIN;
-	if (n < 0 && errno == EBADMSG) {
-		explicit_bzero(dst, iov.iov_len);
-		return ZC_REC_BADMAC;
+	if (n < 0) {
+		n = zc_kernel_rx_error(c, errno, "recvmsg");
+		if (n != ZCTLS_WANT_POLLIN)
+			explicit_bzero(dst, iov.iov_len);
+		return (int)n;
 	}
-	if (n < 0 && errno == EMSGSIZE)
-		return ZC_REC_PROTO;	/* record longer than TLS allows */
-	if (n < 0 && errno == EKEYEXPIRED)
-		return ZC_REC_KEYEXP;	/* it saw a KeyUpdate start */
-	if (n < 0)
-		return zc_fail_errno(c, errno, "recvmsg");
 	*type = ZC_CT_APPDATA;
 	cm = CMSG_FIRSTHDR(&msg);
 	if (cm != NULL && cm->cmsg_level == SOL_TLS &&

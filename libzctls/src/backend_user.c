@@ -21,6 +21,39 @@ static int user_install(struct zctls *c, const char **step)
 	return 0;	/* keys live in c->tx / c->rx; record.c keys per use */
 }
 
+/*
+ * The record header at the head of rxbuf, checked before its body is
+ * waited for: 0, or -1 with the connection failed.  TLS 1.2 records carry
+ * version 3,3 (RFC 5246 6.2.1; the additional data assumes it) and at
+ * most 2^14 + 2048 bytes; TLS 1.3 records at most 2^14 + 256 (RFC 8446
+ * 5.2, record_overflow).  A TLS 1.3 record's version is authenticated
+ * with the rest of its header (a changed one fails as bad_record_mac).
+ */
+static int check_header(struct zctls *c, size_t body)
+{
+	int tls13 = c->rx.version == ZCTLS_TLS1_3;
+	size_t max = tls13 ? ZC_MAX_CIPHER13 : ZC_MAX_CIPHER12;
+
+	/* Failed first: an alert that cannot be sent changes nothing. */
+	if (!tls13 && (c->rxbuf[1] != 3 || c->rxbuf[2] != 3)) {
+		zc_fail(c, ZCTLS_E_PROTOCOL, "record %llu has version %u,%u, "
+			"not 3,3 (TLS 1.2); connection aborted",
+			(unsigned long long)c->rx.seq, c->rxbuf[1],
+			c->rxbuf[2]);
+		zc_send_alert(c, ZC_ALERT_PROTOCOL_VERSION);
+		return -1;
+	}
+	if (body > max) {
+		zc_fail(c, ZCTLS_E_PROTOCOL, "record %llu of %zu bytes exceeds "
+			"the TLS %s limit of %zu (record_overflow); connection "
+			"aborted", (unsigned long long)c->rx.seq, body,
+			tls13 ? "1.3" : "1.2", max);
+		zc_send_alert(c, ZC_ALERT_RECORD_OVERFLOW);
+		return -1;
+	}
+	return 0;
+}
+
 /* A whole record at the head of rxbuf, or read more.  1 when ready. */
 static int have_record(struct zctls *c, size_t *rec_len)
 {
@@ -30,12 +63,8 @@ static int have_record(struct zctls *c, size_t *rec_len)
 	for (;;) {
 		if (c->rx_have >= ZC_HDR_LEN) {
 			body = (size_t)c->rxbuf[3] << 8 | c->rxbuf[4];
-			if (body > ZC_MAX_CIPHER12) {
-				zc_send_alert(c, ZC_ALERT_RECORD_OVERFLOW);
-				return zc_fail(c, ZCTLS_E_PROTOCOL, "record of"
-					       " %zu bytes exceeds the limit",
-					       body);
-			}
+			if (check_header(c, body) < 0)
+				return -1;
 			if (c->rx_have >= ZC_HDR_LEN + body) {
 				*rec_len = ZC_HDR_LEN + body;
 				return 1;

@@ -241,8 +241,8 @@ struct zc_rec {
 };
 
 /*
- * Next verified record: 1, 0 at end of stream, ZCTLS_WANT_*,
- * ZC_REC_BADMAC / ZC_REC_PROTO, or -1.  A slot whose record failed is
+ * Next verified record: 1, 0 at end of stream, ZCTLS_WANT_*, a ZC_REC_*
+ * code (record.c), or -1.  A slot whose record failed is
  * wiped before it is returned.
  */
 static int next_record(struct zctls *c, struct zc_rec *r)
@@ -298,22 +298,43 @@ static void rec_done(struct zctls *c, struct zc_rec *r)
 	}
 }
 
+/*
+ * A record refused: the connection fails first (so that an alert that
+ * cannot be sent does not replace the reason), then the alert goes out.
+ */
+static int refuse_record(struct zctls *c, int alert, enum zctls_errcode code,
+			 const char *what)
+{
+	zc_fail(c, code, "record %llu %s; connection aborted, nothing of it "
+		"was revealed", (unsigned long long)c->rx.seq, what);
+	zc_send_alert(c, alert);
+	return -1;
+}
+
 static int record_failed(struct zctls *c, int rc)
 {
-	if (rc == ZC_REC_BADMAC) {
-		zc_send_alert(c, ZC_ALERT_BAD_RECORD_MAC);
-		return zc_fail(c, ZCTLS_E_BAD_RECORD_MAC, "record %llu failed "
-			       "authentication (bad_record_mac); connection "
-			       "aborted, nothing of it was revealed",
-			       (unsigned long long)c->rx.seq);
-	}
-	if (rc == ZC_REC_PROTO) {
-		zc_send_alert(c, ZC_ALERT_UNEXPECTED_MESSAGE);
-		return zc_fail(c, ZCTLS_E_PROTOCOL, "malformed record");
-	}
-	if (rc == 0)
+	switch (rc) {
+	case ZC_REC_BADMAC:
+		return refuse_record(c, ZC_ALERT_BAD_RECORD_MAC,
+				     ZCTLS_E_BAD_RECORD_MAC, "failed "
+				     "authentication (bad_record_mac)");
+	case ZC_REC_OVERFLOW:
+		return refuse_record(c, ZC_ALERT_RECORD_OVERFLOW,
+				     ZCTLS_E_PROTOCOL, "is longer than TLS "
+				     "allows (record_overflow)");
+	case ZC_REC_VERSION:
+		return refuse_record(c, ZC_ALERT_PROTOCOL_VERSION,
+				     ZCTLS_E_PROTOCOL, "has a record version "
+				     "other than 3,3 (protocol_version)");
+	case ZC_REC_PROTO:
+		return refuse_record(c, ZC_ALERT_UNEXPECTED_MESSAGE,
+				     ZCTLS_E_PROTOCOL, "is malformed (outer "
+				     "content type, or no inner content type;"
+				     " unexpected_message)");
+	case 0:
 		return zc_fail(c, ZCTLS_E_TRUNCATED, "peer closed the "
 			       "connection without close_notify");
+	}
 	return rc;
 }
 

@@ -31,6 +31,7 @@
 #define ZC_ALERT_BAD_RECORD_MAC		20
 #define ZC_ALERT_RECORD_OVERFLOW	22
 #define ZC_ALERT_DECODE_ERROR		50
+#define ZC_ALERT_PROTOCOL_VERSION	70
 #define ZC_ALERT_INTERNAL_ERROR		80
 
 #define ZC_HS_NEW_SESSION_TICKET	4
@@ -95,10 +96,16 @@ int zc_keys_tls12(struct zc_traffic *tx, struct zc_traffic *rx,
 		  const uint8_t server_random[32]);
 void zc_traffic_wipe(struct zc_traffic *t);
 
-/* record.c: AEAD protection of single records. */
-#define ZC_REC_BADMAC	(-10)
-#define ZC_REC_PROTO	(-11)
+/*
+ * record.c: AEAD protection of single records.  A record refused, by
+ * record.c or by the kernel, is one of these codes; conn.c fails the
+ * connection with them (sticky) and sends the matching alert.
+ */
+#define ZC_REC_BADMAC	(-10)	/* forged: bad_record_mac */
+#define ZC_REC_PROTO	(-11)	/* malformed: unexpected_message */
 #define ZC_REC_KEYEXP	(-13)	/* kernel: RX paused for new keys */
+#define ZC_REC_OVERFLOW	(-14)	/* too long: record_overflow */
+#define ZC_REC_VERSION	(-15)	/* record version not 3,3 */
 void zc_record_free(struct zc_traffic *t);
 size_t zc_record_overhead(const struct zc_traffic *t);
 int zc_record_seal(struct zc_traffic *t, uint8_t type, const void *plain,
@@ -151,6 +158,7 @@ extern const struct zc_backend_ops zc_backend_user;
 extern const struct zc_backend_ops zc_backend_kernel;
 extern const struct zc_backend_ops zc_backend_ktls;
 int zc_backend_attach(struct zctls *c);
+int zc_kernel_rx_error(struct zctls *c, int err, const char *what);
 int zc_backend_install(struct zctls *c);
 
 /* karena.c: zctls.ko's own receive arena (kernel backend only). */

@@ -430,21 +430,13 @@ static int account_batch(struct zc_kshared *sh, struct zc_karena *k)
 
 static int fetch_error(struct zctls *c, struct zc_kshared *sh, int err)
 {
-	if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
-		return ZCTLS_WANT_POLLIN;
-	if (err == EBADMSG)
-		return ZC_REC_BADMAC;
-	if (err == EMSGSIZE)
-		return ZC_REC_PROTO;	/* record too long */
-	if (err == EKEYEXPIRED)
-		return ZC_REC_KEYEXP;	/* it saw a KeyUpdate start */
 	if (err == ENOBUFS) {
 		pthread_mutex_lock(&sh->lock);
 		sh->exhausted++;
 		pthread_mutex_unlock(&sh->lock);
 		return ZC_KARENA_EXHAUSTED;
 	}
-	return zc_fail_errno(c, err, "getsockopt(ZCTLS_ARENA_RECV)");
+	return zc_kernel_rx_error(c, err, "getsockopt(ZCTLS_ARENA_RECV)");
 }
 
 static int fetch(struct zctls *c, struct zc_karena *k)
@@ -496,7 +488,8 @@ static int held_add(struct zc_karena *k, uint32_t slot)
 /*
  * Next verified record, revealed by the kernel: 1 with data, len, type
  * and *slot set (the caller owes one zc_karena_release(*slot)), 0 at end
- * of stream, ZCTLS_WANT_POLLIN, ZC_REC_BADMAC, ZC_KARENA_EXHAUSTED or -1.
+ * of stream, ZCTLS_WANT_POLLIN, a ZC_REC_* code, ZC_KARENA_EXHAUSTED or
+ * -1.
  */
 int zc_karena_next(struct zctls *c, const uint8_t **data, size_t *len,
 		   uint8_t *type, uint32_t *slot)

@@ -200,7 +200,14 @@ int zc_record_open(struct zc_traffic *t, const uint8_t *rec, size_t rec_len,
 		return ZC_REC_BADMAC;
 	ct = rec + hdr;
 	ct_len = rec_len - hdr - ZC_TAG_LEN;
-	if (ct_len > dst_cap || ct_len > ZC_MAX_CIPHER13)
+	/*
+	 * The AEAD does not change lengths, so the plaintext's is known
+	 * before decryption: at most 2^14 bytes of content (RFC 5246 6.2.1),
+	 * in TLS 1.3 plus the type byte, padding included (RFC 8446 5.4).
+	 */
+	if (ct_len > ZC_MAX_PLAIN + (t->version == ZCTLS_TLS1_3))
+		return ZC_REC_OVERFLOW;
+	if (ct_len > dst_cap)
 		return ZC_REC_PROTO;
 	make_nonce(t, rec + ZC_HDR_LEN, nonce);
 	if (t->version == ZCTLS_TLS1_3) {
@@ -209,6 +216,9 @@ int zc_record_open(struct zc_traffic *t, const uint8_t *rec, size_t rec_len,
 		memcpy(aad, rec, ZC_HDR_LEN);
 		aad_len = ZC_HDR_LEN;
 	} else {
+		/* The additional data says 3,3; so must the header. */
+		if (rec[1] != 3 || rec[2] != 3)
+			return ZC_REC_VERSION;
 		aad12(t, rec[0], ct_len, aad);
 		aad_len = sizeof(aad);
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Record layer: seal/open round trip for every cipher in TLS 1.2 and
- * 1.3, record sizes from empty to the maximum, sequence numbers, and
- * rejection (with a wiped destination) of any single flipped bit.
+ * 1.3, record sizes from empty to the maximum, sequence numbers,
+ * rejection (with a wiped destination) of any single flipped bit, and of
+ * a TLS 1.2 version other than 3,3 and plaintext over the limits.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,54 @@ static void tls13_padding(void)
 	zc_record_free(&rx);
 }
 
+/*
+ * What the record layer refuses before decrypting, leaving the
+ * destination untouched: a TLS 1.2 version other than 3,3 (the
+ * additional data says 3,3), and plaintext over the limits (2^14 bytes;
+ * in TLS 1.3, 2^14 + 1 of inner plaintext, padding included), for which
+ * the ciphertext's length suffices.  The limits themselves go on to the
+ * AEAD (here: junk, so bad_record_mac).
+ */
+static void refused_early(int version)
+{
+	static uint8_t rec[ZC_MAX_RECORD], out[20480];
+	size_t inner_max = ZC_MAX_PLAIN + (version == ZCTLS_TLS1_3);
+	size_t hdr = ZC_HDR_LEN + (version == ZCTLS_TLS1_3 ? 0 : 8), len;
+	struct zc_traffic tx, rx;
+	uint8_t type;
+	int rc;
+
+	make_keys(&tx, &rx, ZC_AES_128_GCM, version);
+	CHECK(zc_record_seal(&tx, ZC_CT_APPDATA, "hello", 5, rec, &len) == 0,
+	      "seal");
+	rec[2] = 2;
+	memset(out, 0xee, sizeof(out));
+	rc = zc_record_open(&rx, rec, len, out, sizeof(out), &type, &len);
+	if (version == ZCTLS_TLS1_2)
+		CHECK(rc == ZC_REC_VERSION && out[0] == 0xee,
+		      "1.2 version 3,2: rc %d, out %02x", rc, out[0]);
+	else	/* authenticated: decrypted, refused, wiped */
+		CHECK(rc == ZC_REC_BADMAC && memmem(out, 5, "hello", 5) == NULL,
+		      "1.3 version 3,2: rc %d", rc);
+	CHECK(rx.seq == 0, "sequence number moved");
+
+	memset(rec, 0x5a, sizeof(rec));
+	rec[0] = ZC_CT_APPDATA;
+	rec[1] = rec[2] = 3;
+	len = hdr + inner_max + 1 + ZC_TAG_LEN;
+	memset(out, 0xee, sizeof(out));
+	rc = zc_record_open(&rx, rec, len, out, sizeof(out), &type, &len);
+	CHECK(rc == ZC_REC_OVERFLOW, "v%x plaintext %zu: rc %d", version,
+	      inner_max + 1, rc);
+	CHECK(out[0] == 0xee, "destination written");
+	len = hdr + inner_max + ZC_TAG_LEN;
+	rc = zc_record_open(&rx, rec, len, out, sizeof(out), &type, &len);
+	CHECK(rc == ZC_REC_BADMAC, "v%x plaintext %zu: rc %d", version,
+	      inner_max, rc);
+	zc_record_free(&tx);
+	zc_record_free(&rx);
+}
+
 int main(void)
 {
 	size_t i;
@@ -130,5 +179,7 @@ int main(void)
 		round_trip(ciphers[i], ZCTLS_TLS1_2);
 	}
 	tls13_padding();
+	refused_early(ZCTLS_TLS1_2);
+	refused_early(ZCTLS_TLS1_3);
 	return t_done();
 }
