@@ -28,6 +28,12 @@ failed=0
 
 line() { echo "$1: $pfx$2"; [ "$1" = FAIL ] && failed=1; return 0; }
 
+# memlog WHEN: the guest's free memory and tmpfs use, as a log line (a
+# test that fails for want of memory, or an OOM kill, is then explained).
+memlog() {
+	echo "# mem: $1: $(awk '/^(MemAvailable|Shmem):/ { printf "%s %d MiB ", $1, $2 / 1024 }' /proc/meminfo)"
+}
+
 # timed NAME CMD...: runs CMD and logs its wall time in the guest (a log
 # line, not a result), so that the suite's time budget can be planned.
 timed() {
@@ -75,6 +81,7 @@ needs_hooks() {
 	grep -q 'zctls-test: selftest-hooks' "$top/tests/kselftest/$(basename "$1").c" 2> /dev/null
 }
 
+memlog "start of suite"
 hooked=()
 for prog in "$top"/build/tests/ksft/*; do
 	[ -x "$prog" ] || continue
@@ -127,6 +134,7 @@ for t in "$top"/tests/guest/*.sh; do
 	esac
 done
 if [ -x "$top/tests/conformance/guest-run.sh" ] && wanted conformance; then
+	memlog "before conformance"
 	t0=$SECONDS
 	"$top/tests/conformance/guest-run.sh" zctls > out.conformance 2>&1
 	echo "# time: conformance $((SECONDS - t0)) s"
@@ -162,6 +170,7 @@ if [ -x "$top/tests/conformance/guest-run.sh" ] && wanted conformance; then
 	fi
 fi
 
+memlog "end of suite"
 # Everything the suite made is closed by now; the ledger must drain. Some
 # teardown is deferred (RCU, work items), and an emulated vCPU on a busy
 # host runs it late: wait up to 120 s, a bound against a leak, not a timing.
