@@ -27,20 +27,25 @@
 
 #include "zctls.h"
 
-/* Wipe the plaintext (type byte and padding included) and free. */
+/*
+ * Wipe the plaintext (type byte and padding included) and free: every
+ * page goes back through zctls_page_wipe_free(), counted in
+ * ZctlsPagesWiped and ZctlsPagesFreed. A page splice handed to a pipe is
+ * still referenced there: it belongs to the pipe's reader now (see
+ * docs/threat-model.md), so only our reference is dropped, and the pipe
+ * frees it when its reader is done.
+ */
 static void zctls_rec_free(struct zctls_rec *rec)
 {
-	u32 left = rec->cap;
 	int i;
 
 	for (i = 0; i < rec->npages; i++) {
-		u32 n = min_t(u32, left, PAGE_SIZE);
+		struct page *page = rec->pages[i];
 
-		/* A page still in a pipe belongs to its reader now. */
-		if (page_ref_count(rec->pages[i]) == 1)
-			memzero_explicit(page_address(rec->pages[i]), n);
-		left -= n;
-		put_page(rec->pages[i]);
+		if (page_ref_count(page) == 1)
+			zctls_page_wipe_free(page);
+		else
+			put_page(page);
 		zctls_ledger_put();
 	}
 	kfree(rec);
