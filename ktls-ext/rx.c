@@ -152,6 +152,9 @@ int zctls_rx_wait(struct sock *sk, struct zctls_rx *rx, long *timeo)
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 
 	for (;;) {
+		/* A framing error may come while we wait (zctls_strp_abort). */
+		if (rx->err)
+			return rx->err;
 		if (rx->key_update_pending)
 			return -EKEYEXPIRED;
 		if (rx->framed)
@@ -174,7 +177,7 @@ int zctls_rx_wait(struct sock *sk, struct zctls_rx *rx, long *timeo)
 		add_wait_queue(sk_sleep(sk), &wait);
 		sk_set_bit(SOCKWQ_ASYNC_WAITDATA, sk);
 		sk_wait_event(sk, timeo,
-			      READ_ONCE(rx->framed) ||
+			      READ_ONCE(rx->framed) || READ_ONCE(rx->err) ||
 			      READ_ONCE(sk->sk_err) ||
 			      (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN),
 			      &wait);
@@ -302,9 +305,10 @@ static int zctls_recv_locked(struct sock *sk, struct zctls_rx *rx,
 	while (copied < len) {
 		/*
 		 * With enough copied, go on only through records that are
-		 * already here: an error (a framing error from sk_err, or a
-		 * sticky rx->err) must not be consumed by a call that returns
-		 * data, or it would be lost. The next call reports it.
+		 * already here: an error (TCP's sk_err, which reading
+		 * consumes) must not be consumed by a call that returns data,
+		 * or it would be lost. The next call reports it; a sticky
+		 * rx->err is reported by every later call.
 		 */
 		if (copied >= target && !zctls_rx_has_record(rx, pos))
 			break;

@@ -13,7 +13,8 @@
  *   - the error policy: an authentication failure, a record whose header
  *     is refused (TLS 1.3: outer type not application_data, inner
  *     plaintext over 2^14 + 1), a record that authenticated but is
- *     malformed, are sticky (rx->err) and stop the parser;
+ *     malformed, and a framing error the parser reports
+ *     (zctls_rx_frame_fail) are sticky (rx->err) and stop the parser;
  *     every other error (no memory, a full arena, a failed AEAD
  *     call, a completion user space could not take) leaves the record
  *     queued with its sequence number unchanged, so a later call retries it;
@@ -406,16 +407,38 @@ static bool zctls_rx_err_is_record(int err)
 	return err == -EBADMSG || err == -EMSGSIZE;
 }
 
-/* A record failed for good: nothing more is framed and the error is sticky. */
+/*
+ * The stream can no longer be trusted: nothing more is framed, and every
+ * later receive, on every path, fails with @err once the records verified
+ * before it are consumed. Pollers see EPOLLERR from now on.
+ */
+static void zctls_rx_poison(struct sock *sk, struct zctls_rx *rx, int err)
+{
+	WRITE_ONCE(rx->err, err);
+	strp_stop(&rx->strp);
+	zctls_strp_next(sk, rx);
+	sk_error_report(sk);
+}
+
+/* A record failed for good: its error is sticky. */
 void zctls_rx_fail(struct sock *sk, struct zctls_rx *rx, int err)
 {
 	if (err == -EBADMSG)
 		zctls_stat_inc(sk, ZCTLS_STAT_DECRYPT_ERROR);
-	WRITE_ONCE(rx->err, err);
-	strp_stop(&rx->strp);
-	zctls_strp_next(sk, rx);
-	/* Pollers see EPOLLERR now. */
-	sk_error_report(sk);
+	zctls_rx_poison(sk, rx, err);
+}
+
+/*
+ * The parser found a header it cannot frame (strp.c): where the next
+ * record starts is unknown, so the error is as sticky as a bad record's.
+ * It is not a decrypt error. Called with the socket owned by the parser's
+ * caller (the socket lock, or its bh lock with no owner), never with a
+ * record framed: the parser is paused while one is.
+ */
+void zctls_rx_frame_fail(struct sock *sk, struct zctls_rx *rx, int err)
+{
+	if (!rx->err)
+		zctls_rx_poison(sk, rx, err);
 }
 
 /* Whether the framed record may be opened with the keys installed now. */

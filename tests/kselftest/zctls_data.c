@@ -421,6 +421,45 @@ static void rcvtimeo(int fd, int sec)
 }
 
 /*
+ * A header that cannot be framed loses the stream's record boundaries:
+ * every later receive, waiting or not, fails the same way.
+ */
+TEST_F(data, framing_error_is_sticky)
+{
+	uint8_t hdr[HDR] = { T_DATA, 3, 3, 0x7f, 0xff }, buf[64];
+	int i;
+
+	rcvtimeo(self->ktls, 10);
+	ASSERT_EQ(send_all(self->user, hdr, sizeof(hdr)), 0);
+	EXPECT_EQ(k_read(self, variant, buf, sizeof(buf), 0), -1);
+	EXPECT_EQ(errno, EMSGSIZE);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(k_read(self, variant, buf, sizeof(buf), MSG_DONTWAIT),
+			  -1);
+		EXPECT_EQ(errno, EMSGSIZE);
+		EXPECT_EQ(k_read(self, variant, buf, sizeof(buf), 0), -1);
+		EXPECT_EQ(errno, EMSGSIZE);
+	}
+}
+
+TEST_F(data, framing_error_keeps_pollerr)
+{
+	uint8_t rec[256], buf[64], data[10] = { 0 };
+	struct pollfd pfd = { .fd = self->ktls, .events = POLLIN };
+	int n = seal(&self->to_k, T_DATA, data, sizeof(data), 0, rec);
+
+	rec[2] = 1;		/* 3,1: TLS 1.0 */
+	ASSERT_EQ(send_all(self->user, rec, n), 0);
+	EXPECT_EQ(poll(&pfd, 1, 60000), 1);
+	EXPECT_TRUE(pfd.revents & POLLERR);
+	EXPECT_EQ(k_read(self, variant, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	EXPECT_EQ(errno, EINVAL);
+	pfd.revents = 0;
+	EXPECT_EQ(poll(&pfd, 1, 0), 1);
+	EXPECT_TRUE(pfd.revents & POLLERR);
+}
+
+/*
  * RFC 8446 5.1: a TLS 1.3 record is application_data on the outside; any
  * other outer type is refused before decryption. TLS 1.2 authenticates
  * the type, so the changed record fails its tag. Nothing of it shows.
