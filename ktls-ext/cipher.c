@@ -194,7 +194,9 @@ void zctls_build_iv(const struct zctls_crypto *c, const u8 *explicit_iv,
  * Additional data of a record. TLS 1.2 authenticates the sequence number,
  * the real type and the plaintext length; TLS 1.3 the record header as
  * sent, whose length is that of the ciphertext. @len is whichever of the
- * two the version needs. Returns the AAD length.
+ * two the version needs. Returns the AAD length. For TLS 1.3 this is the
+ * header a sender writes (outer type application_data, whatever @type);
+ * a receiver authenticates the header it received (rx_rec.c zctls_rx_aad).
  */
 unsigned int zctls_build_aad(const struct zctls_crypto *c, u8 *aad, u8 type,
 			     unsigned int len)

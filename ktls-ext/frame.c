@@ -22,13 +22,20 @@
 long zctls_frame_check(const struct zctls_frame_params *p, const u8 *buf,
 		       size_t avail)
 {
-	u32 len, max = ZCTLS_FRAME_MAX_PLAIN + p->overhead;
+	u32 len, max;
 
 	if (avail < ZCTLS_FRAME_HDR_LEN)
 		return 0;
 	len = ((u32)buf[3] << 8) | buf[4];
+	/*
+	 * TLS 1.3 (RFC 8446 5.2): 2^14 + 256 bytes of ciphertext, tag
+	 * included. TLS 1.2: as kTLS, the largest plaintext plus this
+	 * suite's overhead (RFC 5246 allows compression's expansion too).
+	 */
 	if (p->tls13)
-		max += 256;
+		max = ZCTLS_FRAME_MAX_PLAIN + 256;
+	else
+		max = ZCTLS_FRAME_MAX_PLAIN + p->overhead;
 	if (len > max)
 		return -EMSGSIZE;
 	if (len < p->overhead)

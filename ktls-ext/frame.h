@@ -33,7 +33,8 @@ struct zctls_frame_params {
  * there (@buf may be NULL when @avail is 0). Returns 0 when more bytes are
  * needed to decide, the length of the whole record (header included) when
  * its header is acceptable, or, as kTLS reports them:
- *   -EMSGSIZE  longer than the protocol allows
+ *   -EMSGSIZE  longer than the protocol allows (TLS 1.3: 2^14 + 256;
+ *              TLS 1.2: 2^14 plus the overhead)
  *   -EBADMSG   too short to hold the overhead
  *   -EINVAL    not TLS 1.2/1.3 on the wire (version is not 3,3)
  */

@@ -27,20 +27,25 @@
 
 #include "zctls.h"
 
-/* Wipe the plaintext (type byte and padding included) and free. */
+/*
+ * Wipe the plaintext (type byte and padding included) and free: every
+ * page goes back through zctls_page_wipe_free(), counted in
+ * ZctlsPagesWiped and ZctlsPagesFreed. A page splice handed to a pipe is
+ * still referenced there: it belongs to the pipe's reader now (see
+ * docs/threat-model.md), so only our reference is dropped, and the pipe
+ * frees it when its reader is done.
+ */
 static void zctls_rec_free(struct zctls_rec *rec)
 {
-	u32 left = rec->cap;
 	int i;
 
 	for (i = 0; i < rec->npages; i++) {
-		u32 n = min_t(u32, left, PAGE_SIZE);
+		struct page *page = rec->pages[i];
 
-		/* A page still in a pipe belongs to its reader now. */
-		if (page_ref_count(rec->pages[i]) == 1)
-			memzero_explicit(page_address(rec->pages[i]), n);
-		left -= n;
-		put_page(rec->pages[i]);
+		if (page_ref_count(page) == 1)
+			zctls_page_wipe_free(page);
+		else
+			put_page(page);
 		zctls_ledger_put();
 	}
 	kfree(rec);
@@ -147,6 +152,9 @@ int zctls_rx_wait(struct sock *sk, struct zctls_rx *rx, long *timeo)
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 
 	for (;;) {
+		/* A framing error may come while we wait (zctls_strp_abort). */
+		if (rx->err)
+			return rx->err;
 		if (rx->key_update_pending)
 			return -EKEYEXPIRED;
 		if (rx->framed)
@@ -169,7 +177,7 @@ int zctls_rx_wait(struct sock *sk, struct zctls_rx *rx, long *timeo)
 		add_wait_queue(sk_sleep(sk), &wait);
 		sk_set_bit(SOCKWQ_ASYNC_WAITDATA, sk);
 		sk_wait_event(sk, timeo,
-			      READ_ONCE(rx->framed) ||
+			      READ_ONCE(rx->framed) || READ_ONCE(rx->err) ||
 			      READ_ONCE(sk->sk_err) ||
 			      (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN),
 			      &wait);
@@ -297,9 +305,10 @@ static int zctls_recv_locked(struct sock *sk, struct zctls_rx *rx,
 	while (copied < len) {
 		/*
 		 * With enough copied, go on only through records that are
-		 * already here: an error (a framing error from sk_err, or a
-		 * sticky rx->err) must not be consumed by a call that returns
-		 * data, or it would be lost. The next call reports it.
+		 * already here: an error (TCP's sk_err, which reading
+		 * consumes) must not be consumed by a call that returns data,
+		 * or it would be lost. The next call reports it; a sticky
+		 * rx->err is reported by every later call.
 		 */
 		if (copied >= target && !zctls_rx_has_record(rx, pos))
 			break;

@@ -10,9 +10,12 @@
  *     record, and a used-up key (seq_spent) refuses the next record;
  *   - framing: the framed record is dropped, and the next one framed, only
  *     once the record was delivered or failed for good;
- *   - the error policy: an authentication failure, or a record that
- *     authenticated but is malformed, is sticky (rx->err) and stops the
- *     parser; every other error (no memory, a full arena, a failed AEAD
+ *   - the error policy: an authentication failure, a record whose header
+ *     is refused (TLS 1.3: outer type not application_data, inner
+ *     plaintext over 2^14 + 1), a record that authenticated but is
+ *     malformed, and a framing error the parser reports
+ *     (zctls_rx_frame_fail) are sticky (rx->err) and stop the parser;
+ *     every other error (no memory, a full arena, a failed AEAD
  *     call, a completion user space could not take) leaves the record
  *     queued with its sequence number unchanged, so a later call retries it;
  *   - TLS 1.3 KeyUpdate detection, anywhere in a handshake record.
@@ -252,6 +255,50 @@ static int zctls_rx_inner_type(struct sock *sk, struct zctls_rx *rx,
 }
 
 /*
+ * What the header alone says about the framed record, checked before
+ * anything is decrypted (RFC 8446 5.1, 5.2, 5.4). A TLS 1.3 record is
+ * application_data (23) on the outside, whatever it carries: any other
+ * outer type is an unexpected_message, refused as a bad record (-EBADMSG).
+ * Its inner plaintext (content, type byte and padding) holds at most
+ * 2^14 + 1 bytes: a longer one is a record_overflow (-EMSGSIZE), refused
+ * before the cipher writes a byte of it. Leaves the header in q->hdr.
+ */
+static int zctls_rx_check_header(struct zctls_rx *rx)
+{
+	struct zctls_crypto *c = &rx->c;
+	struct strp_msg *rxm = strp_msg(rx->framed);
+	u8 *hdr = rx->req->hdr;
+	u32 inner;
+
+	if (skb_copy_bits(rx->framed, rxm->offset, hdr, ZCTLS_HDR_LEN))
+		return -EBADMSG;
+	if (!zctls_is_tls13(c))
+		return 0;	/* TLS 1.2 authenticates the type itself */
+	if (hdr[0] != ZCTLS_TYPE_DATA)
+		return -EBADMSG;
+	inner = rxm->full_len - ZCTLS_HDR_LEN - zctls_overhead(c);
+	if (inner > ZCTLS_MAX_PLAIN + 1)
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * The additional data of the framed record, from its header as received
+ * (q->hdr): TLS 1.3 authenticates those five bytes themselves, TLS 1.2
+ * the sequence number, the type and the plaintext length @plen.
+ */
+static unsigned int zctls_rx_aad(struct zctls_rx *rx, unsigned int plen)
+{
+	struct zctls_rx_req *q = rx->req;
+
+	if (zctls_is_tls13(&rx->c)) {
+		memcpy(q->aad, q->hdr, ZCTLS_HDR_LEN);
+		return ZCTLS_HDR_LEN;
+	}
+	return zctls_build_aad(&rx->c, q->aad, q->hdr[0], plen);
+}
+
+/*
  * Decrypt and authenticate the framed record into @dst, memory no user
  * mapping reaches, with room for the payload minus the overhead. Fills
  * @out but changes no receive state. On failure whatever the cipher wrote
@@ -266,17 +313,15 @@ static int zctls_rx_decrypt(struct sock *sk, struct zctls_rx *rx,
 	struct sk_buff *skb = rx->framed;
 	struct strp_msg *rxm = strp_msg(skb);
 	unsigned int exp = zctls_explicit_iv_size(c);
-	unsigned int payload = rxm->full_len - ZCTLS_HDR_LEN;
-	unsigned int clen = payload - exp, plen = clen - c->cipher->tag_size;
+	unsigned int clen = rxm->full_len - ZCTLS_HDR_LEN - exp;
+	unsigned int plen = clen - c->cipher->tag_size;
 	unsigned int data_off = rxm->offset + ZCTLS_HDR_LEN + exp, aad_len;
 	int err;
 
-	if (skb_copy_bits(skb, rxm->offset, q->hdr, sizeof(q->hdr)) ||
-	    skb_copy_bits(skb, rxm->offset + ZCTLS_HDR_LEN, q->exp_iv, exp))
+	if (skb_copy_bits(skb, rxm->offset + ZCTLS_HDR_LEN, q->exp_iv, exp))
 		return -EBADMSG;
 	zctls_build_iv(c, q->exp_iv, q->iv);
-	aad_len = zctls_build_aad(c, q->aad, q->hdr[0],
-				  zctls_is_tls13(c) ? payload : plen);
+	aad_len = zctls_rx_aad(rx, plen);
 	err = zctls_rx_src(sk, rx, skb, data_off, clen, aad_len);
 	if (err)
 		return err;
@@ -362,16 +407,38 @@ static bool zctls_rx_err_is_record(int err)
 	return err == -EBADMSG || err == -EMSGSIZE;
 }
 
-/* A record failed for good: nothing more is framed and the error is sticky. */
+/*
+ * The stream can no longer be trusted: nothing more is framed, and every
+ * later receive, on every path, fails with @err once the records verified
+ * before it are consumed. Pollers see EPOLLERR from now on.
+ */
+static void zctls_rx_poison(struct sock *sk, struct zctls_rx *rx, int err)
+{
+	WRITE_ONCE(rx->err, err);
+	strp_stop(&rx->strp);
+	zctls_strp_next(sk, rx);
+	sk_error_report(sk);
+}
+
+/* A record failed for good: its error is sticky. */
 void zctls_rx_fail(struct sock *sk, struct zctls_rx *rx, int err)
 {
 	if (err == -EBADMSG)
 		zctls_stat_inc(sk, ZCTLS_STAT_DECRYPT_ERROR);
-	WRITE_ONCE(rx->err, err);
-	strp_stop(&rx->strp);
-	zctls_strp_next(sk, rx);
-	/* Pollers see EPOLLERR now. */
-	sk_error_report(sk);
+	zctls_rx_poison(sk, rx, err);
+}
+
+/*
+ * The parser found a header it cannot frame (strp.c): where the next
+ * record starts is unknown, so the error is as sticky as a bad record's.
+ * It is not a decrypt error. Called with the socket owned by the parser's
+ * caller (the socket lock, or its bh lock with no owner), never with a
+ * record framed: the parser is paused while one is.
+ */
+void zctls_rx_frame_fail(struct sock *sk, struct zctls_rx *rx, int err)
+{
+	if (!rx->err)
+		zctls_rx_poison(sk, rx, err);
 }
 
 /* Whether the framed record may be opened with the keys installed now. */
@@ -404,6 +471,11 @@ int zctls_rx_consume(struct sock *sk, struct zctls_rx *rx,
 	err = zctls_rx_may_open(rx);
 	if (err)
 		return err;
+	err = zctls_rx_check_header(rx);
+	if (err) {
+		zctls_rx_fail(sk, rx, err);
+		return err;
+	}
 	rxm = strp_msg(rx->framed);
 	err = ops->prepare(dst, rxm->full_len - ZCTLS_HDR_LEN -
 			   zctls_overhead(&rx->c), &sg);

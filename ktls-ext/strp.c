@@ -59,19 +59,20 @@ static void zctls_strp_rcv(struct strparser *strp, struct sk_buff *skb)
 }
 
 /*
- * A malformed header stops the parser and is reported once through
- * sk_err, as kTLS does. A record that merely has not arrived completely
- * within SO_RCVTIMEO is no error for TLS: keep waiting for it.
+ * A malformed header stops the parser for good: the stream has lost its
+ * record boundaries. Unlike kTLS, which reports it once through sk_err,
+ * the error is the receive side's sticky error (rx_rec.c), returned by
+ * every later receive; sk_err stays TCP's, so sending (an alert, say)
+ * still works. A record that merely has not arrived completely within
+ * SO_RCVTIMEO is no error for TLS: keep waiting for it.
  */
 static void zctls_strp_abort(struct strparser *strp, int err)
 {
-	struct sock *sk = strp->sk;
+	struct zctls_rx *rx = container_of(strp, struct zctls_rx, strp);
 
 	if (err == -ETIMEDOUT)
 		return;
-	strp_stop(strp);
-	WRITE_ONCE(sk->sk_err, -err);
-	sk_error_report(sk);
+	zctls_rx_frame_fail(strp->sk, rx, err);
 }
 
 static const struct strp_callbacks zctls_strp_cb = {

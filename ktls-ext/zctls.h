@@ -165,7 +165,7 @@ struct zctls_rx {
 	struct sk_buff *framed;
 	struct list_head plain;		/* decrypted records, oldest first */
 	u32 plain_pages;		/* pages the records in plain hold */
-	int err;			/* sticky decrypt error, negative */
+	int err;			/* sticky record or framing error */
 	bool no_pad;			/* TLS_RX_EXPECT_NO_PAD */
 	bool key_update_pending;	/* KeyUpdate received, old key spent */
 	void (*saved_data_ready)(struct sock *sk);
@@ -295,6 +295,7 @@ void zctls_rx_req_free(struct zctls_rx *rx);
 int zctls_rx_consume(struct sock *sk, struct zctls_rx *rx,
 		     const struct zctls_rx_dst_ops *ops, void *dst);
 void zctls_rx_fail(struct sock *sk, struct zctls_rx *rx, int err);
+void zctls_rx_frame_fail(struct sock *sk, struct zctls_rx *rx, int err);
 void zctls_sg_walk(struct scatterlist *sg, unsigned int len,
 		   bool (*fn)(u8 *p, unsigned int n, unsigned int pos,
 			      void *arg), void *arg);

@@ -41,7 +41,10 @@ for s in 6.1 6.12; do
 	z=$out/zctls-$s.tap t=$out/tls-$s.tap
 	passing "$t" > "$out/pass-tls-$s"
 	passing "$z" > "$out/pass-zctls-$s"
-	comm -23 "$out/pass-tls-$s" "$out/pass-zctls-$s" > "$out/regressions-$s"
+	# A case in differences.txt differs from tls.ko on purpose.
+	comm -23 "$out/pass-tls-$s" "$out/pass-zctls-$s" |
+		grep -vxFf <(awk -F'\t' '/^[^#]/ { print $1 }' "$here/differences.txt") \
+		> "$out/regressions-$s"
 	# What fails on tls.ko itself is no zctls regression; make check
 	# reports such cases as skipped. The rekey cases of the ciphers zctls
 	# must support are never excused: zctls must pass them even where this

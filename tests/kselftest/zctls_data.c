@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <linux/tls.h>
 #include <openssl/rand.h>
@@ -409,6 +410,115 @@ TEST_F(data, bad_version_fails_einval)
 	ASSERT_EQ(send_all(self->user, rec, n), 0);
 	EXPECT_EQ(k_read(self, variant, buf, sizeof(buf), 0), -1);
 	EXPECT_EQ(errno, EINVAL);
+}
+
+/* A bound on a read that would wait: a test fails instead of hanging. */
+static void rcvtimeo(int fd, int sec)
+{
+	struct timeval tv = { .tv_sec = sec };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/*
+ * A header that cannot be framed loses the stream's record boundaries:
+ * every later receive, waiting or not, fails the same way.
+ */
+TEST_F(data, framing_error_is_sticky)
+{
+	uint8_t hdr[HDR] = { T_DATA, 3, 3, 0x7f, 0xff }, buf[64];
+	int i;
+
+	rcvtimeo(self->ktls, 10);
+	ASSERT_EQ(send_all(self->user, hdr, sizeof(hdr)), 0);
+	EXPECT_EQ(k_read(self, variant, buf, sizeof(buf), 0), -1);
+	EXPECT_EQ(errno, EMSGSIZE);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(k_read(self, variant, buf, sizeof(buf), MSG_DONTWAIT),
+			  -1);
+		EXPECT_EQ(errno, EMSGSIZE);
+		EXPECT_EQ(k_read(self, variant, buf, sizeof(buf), 0), -1);
+		EXPECT_EQ(errno, EMSGSIZE);
+	}
+}
+
+TEST_F(data, framing_error_keeps_pollerr)
+{
+	uint8_t rec[256], buf[64], data[10] = { 0 };
+	struct pollfd pfd = { .fd = self->ktls, .events = POLLIN };
+	int n = seal(&self->to_k, T_DATA, data, sizeof(data), 0, rec);
+
+	rec[2] = 1;		/* 3,1: TLS 1.0 */
+	ASSERT_EQ(send_all(self->user, rec, n), 0);
+	EXPECT_EQ(poll(&pfd, 1, 60000), 1);
+	EXPECT_TRUE(pfd.revents & POLLERR);
+	EXPECT_EQ(k_read(self, variant, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	EXPECT_EQ(errno, EINVAL);
+	pfd.revents = 0;
+	EXPECT_EQ(poll(&pfd, 1, 0), 1);
+	EXPECT_TRUE(pfd.revents & POLLERR);
+}
+
+/*
+ * RFC 8446 5.1: a TLS 1.3 record is application_data on the outside; any
+ * other outer type is refused before decryption. TLS 1.2 authenticates
+ * the type, so the changed record fails its tag. Nothing of it shows.
+ */
+TEST_F(data, changed_outer_type_fails_ebadmsg)
+{
+	uint8_t rec[512], data[200], buf[256];
+	long before = zt_stat("TlsDecryptError");
+	int n;
+
+	fill(data, sizeof(data), 11);
+	n = seal(&self->to_k, T_DATA, data, sizeof(data), 0, rec);
+	rec[0] = T_HANDSHAKE;
+	ASSERT_EQ(send_all(self->user, rec, n), 0);
+	memset(buf, CANARY, sizeof(buf));
+	EXPECT_EQ(k_read(self, variant, buf, sizeof(buf), 0), -1);
+	EXPECT_EQ(errno, EBADMSG);
+	EXPECT_TRUE(all_canary(buf, sizeof(buf)));
+	EXPECT_EQ(zt_stat("TlsDecryptError"), before + 1);
+}
+
+/* RFC 8446 5.2: a TLS 1.3 length field over 2^14 + 256 is refused. */
+TEST_F(data, tls13_length_over_limit_fails_emsgsize)
+{
+	uint16_t len = REC_MAX + 256 + 1;
+	uint8_t hdr[HDR] = { T_DATA, 3, 3, len >> 8, len & 0xff }, buf[64];
+
+	if (variant->version != TLS_1_3_VERSION)
+		SKIP(return, "TLS 1.3 only");
+	rcvtimeo(self->ktls, 10);
+	ASSERT_EQ(send_all(self->user, hdr, sizeof(hdr)), 0);
+	EXPECT_EQ(k_read(self, variant, buf, sizeof(buf), 0), -1);
+	EXPECT_EQ(errno, EMSGSIZE);
+}
+
+/*
+ * RFC 8446 5.4: an inner plaintext (content, type, padding) over 2^14 + 1
+ * bytes is refused, even with content that would fit; nothing of it
+ * shows. At the limit (2^14 bytes and the type) it is delivered.
+ */
+TEST_F(data, tls13_inner_plaintext_over_limit_fails_emsgsize)
+{
+	static uint8_t rec[FORGE_MAX_RECORD], data[REC_MAX], buf[REC_MAX];
+	int n;
+
+	if (variant->version != TLS_1_3_VERSION)
+		SKIP(return, "TLS 1.3 only");
+	fill(data, sizeof(data), 12);
+	n = seal(&self->to_k, T_DATA, data, sizeof(data), 0, rec);
+	ASSERT_EQ(send_all(self->user, rec, n), 0);
+	EXPECT_EQ(k_read_all(self, variant, buf, sizeof(buf)),
+		  (int)sizeof(buf));
+	EXPECT_EQ(memcmp(buf, data, sizeof(data)), 0);
+	n = seal(&self->to_k, T_DATA, data, sizeof(data), 1, rec);
+	ASSERT_EQ(send_all(self->user, rec, n), 0);
+	memset(buf, CANARY, sizeof(buf));
+	EXPECT_EQ(k_read(self, variant, buf, sizeof(buf), 0), -1);
+	EXPECT_EQ(errno, EMSGSIZE);
+	EXPECT_TRUE(all_canary(buf, sizeof(buf)));
 }
 
 TEST_F(data, partial_record_is_not_readable)

@@ -4,6 +4,9 @@
  * go back to the page allocator, and the module cannot go away under an
  * arena.
  *
+ *  - Records received with recvmsg, and records decrypted ahead by
+ *    MSG_PEEK then dropped at close: ZctlsPagesFreed grows by their
+ *    pages, ZctlsPagesWiped by exactly as much.
  *  - An arena that received real TLS records (so its slots hold
  *    plaintext) is closed: ZctlsPagesFreed grows by at least its page
  *    count, and ZctlsPagesWiped (pages found all zero when freed) by
@@ -108,6 +111,85 @@ TEST(closed_arena_pages_are_wiped_before_free)
 	EXPECT_EQ(wiped1 - wiped0, freed1 - freed0);
 	/* Over the module's whole life so far, too. */
 	EXPECT_EQ(wiped1, freed1);
+}
+
+/* A zctls socket receiving TLS 1.3 records from @s; 0 or -1. */
+static int rx_socket(struct tr_keys *k, int *s, int *z)
+{
+	uint8_t info[64];
+
+	if (tr_keys_init(k, TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_128, 10) ||
+	    zt_tcp_pair(AF_INET, s, z))
+		return -1;
+	if (zt_attach(*z, ZT_ULP) ||
+	    setsockopt(*z, SOL_TLS, TLS_RX, info, tr_crypto_info(k, info)))
+		return -1;
+	return 0;
+}
+
+static int send_record(struct tr_keys *k, int s, uint8_t byte)
+{
+	static uint8_t data[TR_MAX_PLAIN], rec[TR_MAX_RECORD];
+	int len;
+
+	memset(data, byte, sizeof(data));
+	len = tr_seal(k, 23, data, sizeof(data), rec);
+	return len > 0 && send(s, rec, len, 0) == len ? 0 : -1;
+}
+
+/*
+ * The kernel pages recvmsg decrypts a record into are wiped before they
+ * are freed: ZctlsPagesFreed grows by the records' pages (five for 2^14
+ * bytes and the type byte), ZctlsPagesWiped by exactly as much.
+ */
+TEST(received_record_pages_are_wiped_before_free)
+{
+	static uint8_t buf[TR_MAX_PLAIN];
+	long freed0, wiped0, freed1, wiped1;
+	struct tr_keys k;
+	int s, z, i;
+
+	ASSERT_EQ(rx_socket(&k, &s, &z), 0);
+	freed0 = stat_or_fail(_metadata, "ZctlsPagesFreed");
+	wiped0 = stat_or_fail(_metadata, "ZctlsPagesWiped");
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(send_record(&k, s, 0x5c), 0);
+		ASSERT_EQ(recv(z, buf, sizeof(buf), MSG_WAITALL),
+			  (ssize_t)sizeof(buf));
+		EXPECT_EQ(buf[sizeof(buf) - 1], 0x5c);
+	}
+	freed1 = stat_or_fail(_metadata, "ZctlsPagesFreed");
+	wiped1 = stat_or_fail(_metadata, "ZctlsPagesWiped");
+	EXPECT_GE(freed1 - freed0, 4 * 5);
+	EXPECT_EQ(wiped1 - wiped0, freed1 - freed0);
+	close(s);
+	close(z);
+	tr_keys_free(&k);
+}
+
+/* Records decrypted ahead by MSG_PEEK and never read are wiped at close. */
+TEST(peeked_record_pages_are_wiped_at_close)
+{
+	static uint8_t buf[2 * TR_MAX_PLAIN];
+	long freed0, wiped0, freed1, wiped1;
+	struct tr_keys k;
+	int s, z;
+
+	ASSERT_EQ(rx_socket(&k, &s, &z), 0);
+	ASSERT_EQ(send_record(&k, s, 0x5d), 0);
+	ASSERT_EQ(send_record(&k, s, 0x5e), 0);
+	ASSERT_EQ(recv(z, buf, sizeof(buf), MSG_PEEK | MSG_WAITALL),
+		  (ssize_t)sizeof(buf));
+	freed0 = stat_or_fail(_metadata, "ZctlsPagesFreed");
+	wiped0 = stat_or_fail(_metadata, "ZctlsPagesWiped");
+	close(z);
+	EXPECT_EQ(zt_wait_live_objects_zero(5000), 0);
+	freed1 = stat_or_fail(_metadata, "ZctlsPagesFreed");
+	wiped1 = stat_or_fail(_metadata, "ZctlsPagesWiped");
+	EXPECT_GE(freed1 - freed0, 2 * 5);
+	EXPECT_EQ(wiped1 - wiped0, freed1 - freed0);
+	close(s);
+	tr_keys_free(&k);
 }
 
 static int load_module(const char *ko)

@@ -140,15 +140,21 @@ if [ -x "$top/tests/conformance/guest-run.sh" ] && wanted conformance; then
 	echo "# time: conformance $((SECONDS - t0)) s"
 	# A case that fails on the kernel's own tls.ko as well (the baseline
 	# that `make conformance` records) is no zctls regression: it is
-	# reported as skipped, with that reason. Everything else counts.
+	# reported as skipped, with that reason, and so is one in which
+	# zctls.ko differs from tls.ko on purpose (differences.txt, each with
+	# its reason). Everything else counts.
 	base=$top/tests/conformance/baseline-$kseries.fail
+	differs=$top/tests/conformance/differences.txt
 	awk -v PREFIX= -f "$top/tests/lib/tap2lines.awk" out.conformance |
 	while IFS= read -r l; do
 		case $l in
 		FAIL:\ *)
 			c=${l#FAIL: }
+			why=$(awk -F'\t' -v c="$c" '$1 == c { print $2 }' "$differs")
 			if [ -e "$base" ] && grep -qxF "$c" "$base"; then
 				echo "SKIP: ${pfx}conformance/$c: fails on tls.ko too (tests/conformance/baseline-$kseries.fail)"
+			elif [ -n "$why" ]; then
+				echo "SKIP: ${pfx}conformance/$c: differs from tls.ko on purpose: $why (tests/conformance/differences.txt)"
 			else
 				echo "FAIL: ${pfx}conformance/$c"
 			fi ;;

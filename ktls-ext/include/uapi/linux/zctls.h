@@ -26,7 +26,15 @@
  * user mapping reaches and copies out only after verification. A record that
  * fails verification is wiped, counted, never delivered in part, and makes
  * every later receive on the socket fail with EBADMSG (the error is sticky,
- * as in kTLS).
+ * as in kTLS). So does a TLS 1.3 record whose outer content type is not
+ * application_data (EBADMSG, refused before decryption; RFC 8446 5.1) or
+ * whose inner plaintext exceeds 2^14 + 1 bytes (EMSGSIZE, likewise). A
+ * header that cannot be framed (length over 2^14 + 256 in TLS 1.3 or over
+ * 2^14 plus the overhead in TLS 1.2: EMSGSIZE; shorter than the overhead:
+ * EBADMSG; version not 3,3: EINVAL) is as sticky: unlike kTLS, which
+ * reports it once through SO_ERROR, every later receive (recvmsg, MSG_PEEK,
+ * splice, ZCTLS_ARENA_RECV) fails with it and poll reports POLLERR; SO_ERROR
+ * stays TCP's. Records that verified before the error are delivered first.
  *
  * The arena path removes that copy: records are decrypted into pages of an
  * arena that the process has mapped, but a slot is present in user page
@@ -253,7 +261,8 @@ struct zctls_arena_ring {
  * record unless flags has MSG_DONTWAIT, honouring SO_RCVTIMEO (EAGAIN).
  * It returns 0 with count > 0, or 0 with count == 0 at end of stream, or
  * fails with: EBADMSG (a forged record: wiped, never revealed, sticky as on
- * recvmsg), EMSGSIZE, EINVAL (bad record or no arena/RX keys), EKEYEXPIRED
+ * recvmsg), EMSGSIZE, EINVAL (a bad record or header, sticky as on recvmsg;
+ * or no arena/RX keys), EKEYEXPIRED
  * (TLS 1.3 KeyUpdate received, set new TLS_RX keys), ENOBUFS (every slot
  * is revealed: release some; the records wait in TCP, nothing is lost),
  * EAGAIN, EINTR. An error after some completions is reported by the next
