@@ -155,7 +155,7 @@ struct state {
 	struct arena pool[NPOOL];
 	struct zctls_arena_completion *comp;	/* NCOMP, guard after */
 	unsigned long memlock_pages;	/* 0: not enforced (CAP_IPC_LOCK kept) */
-	long ops, ok, faults, reveals, genuine;
+	long ops, ok, faults, reveals, genuine, slot_reads;
 	int failed;
 };
 
@@ -344,11 +344,10 @@ static void sock_forget_keys(struct sock *s)
 }
 
 /* A genuine key install, so that later calls meet configured sockets. */
-static void real_keys(struct state *st, struct sock *s)
+static void real_keys(struct state *st, struct sock *s, bool rx)
 {
 	uint8_t info[FORGE_MAX_INFO];
 	struct forge_keys k;
-	bool rx = pick(2);
 
 	if (forge_keys_init(&k, pick(2) ? TLS_1_2_VERSION : TLS_1_3_VERSION,
 			    forge_suites[pick(forge_nr_suites)].cipher, pick(100)))
@@ -452,27 +451,28 @@ static void check_completions(struct state *st, struct sock *s, uint32_t max,
 	}
 }
 
-static void arena_recv(struct state *st, struct sock *s, socklen_t len)
+static void arena_recv(struct state *st, struct sock *s, socklen_t len,
+		       bool plain)
 {
 	struct zctls_arena_recv r = { .max = (uint32_t)boundary(),
 				      .flags = MSG_DONTWAIT };
 	uint8_t buf[64];
-	bool ours = pick(8);
+	bool ours = plain || pick(8);
 	int ret;
 
 	/* Our buffer, or an address nothing is mapped at (below 4 GiB or
 	 * non-canonical): the kernel clears max entries before it starts. */
 	r.completions = ours ? (uintptr_t)st->comp :
 			pick(2) ? (uint32_t)boundary() : rnd() | (1ULL << 63);
-	if (pick(4))
+	if (plain || pick(4))
 		r.max = 1 + pick(NCOMP);
-	if (!pick(8))
+	if (!plain && !pick(8))
 		r.flags = (uint32_t)boundary();
-	if (!pick(8))
+	if (!plain && !pick(8))
 		r.resv = (uint32_t)boundary();
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf, &r, sizeof(r));
-	if (pick(4))
+	if (plain || pick(4))
 		len = sizeof(r);
 	if (len > sizeof(buf))
 		len = sizeof(buf);
@@ -504,11 +504,11 @@ static void op_sockopt(struct state *st)
 	if (s->fd < 0)
 		return;
 	if (!pick(6)) {
-		real_keys(st, s);
+		real_keys(st, s, pick(2));
 		return;
 	}
 	if (opt == ZCTLS_ARENA_RECV && pick(4)) {
-		arena_recv(st, s, len);
+		arena_recv(st, s, len, false);
 		return;
 	}
 	fill_buf(st, buf, sizeof(buf));
@@ -558,12 +558,10 @@ static void sock_close(struct state *st, struct sock *s)
 	s->a = NULL;
 }
 
-static void op_socket(struct state *st)
+static void op_socket_on(struct state *st, struct sock *s)
 {
 	struct timeval tv = { .tv_usec = 20000 };
-	struct sock *s = &st->sk[pick(NSOCK)];
 
-	sock_close(st, s);
 	if (zt_tcp_pair(AF_INET, &s->peer, &s->fd)) {
 		s->fd = s->peer = -1;
 		return;
@@ -574,6 +572,14 @@ static void op_socket(struct state *st)
 	st->ops++;
 	if (pick(8))
 		st->ok += !zt_attach(s->fd, "zctls");
+}
+
+static void op_socket(struct state *st)
+{
+	struct sock *s = &st->sk[pick(NSOCK)];
+
+	sock_close(st, s);
+	op_socket_on(st, s);
 }
 
 /* ---- arenas -------------------------------------------------------------- */
@@ -824,6 +830,7 @@ static void access_check(struct state *st, struct map *m, size_t o, bool wr,
 	}
 	if (sig || !m->slots)
 		return;
+	st->slot_reads++;
 	for (i = 0; i < n; i++)
 		if (!slot_byte(page[i])) {
 			fail(st, "revealed slot byte %#x at slot region offset %#llx: neither zero nor genuine plaintext (A5)",
@@ -953,6 +960,72 @@ static void op_traffic(struct state *st)
 		}
 }
 
+/*
+ * The way it is meant to be used, so that random calls meet revealed slots:
+ * a fresh zctls socket with genuine RX keys, attached to an arena whose
+ * slots are mapped, a few genuine records, one ZCTLS_ARENA_RECV, and a
+ * read of a slot it named.
+ */
+static void op_scenario(struct state *st)
+{
+	struct zctls_arena_create c = { .nr_slots = 1 + pick(16) };
+	struct sock *s = &st->sk[pick(NSOCK)];
+	struct map *m = &st->map[pick(NMAP)];
+	int j = pick(NARENA), k, fd;
+	struct zctls_rx_arena att = { 0 };
+	void *p;
+
+	if (st->afd[j] < 0) {
+		unsigned long pages = 0;
+
+		c.flags = pick(2) ? ZCTLS_ARENA_PREFAULT : 0;
+		arena_valid(&c, &pages);
+		if (st->memlock_pages &&
+		    charged_pages(st) + pages > st->memlock_pages)
+			return;
+		fd = open("/dev/zctls", O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return;
+		st->afd[j] = ioctl(fd, ZCTLS_IOC_ARENA_CREATE, &c);
+		close(fd);
+		if (st->afd[j] < 0)
+			return;
+		st->af[j] = arena_new(st, &c);
+		if (!st->af[j]) {
+			close(st->afd[j]);
+			st->afd[j] = -1;
+			return;
+		}
+	}
+	st->ops++;
+	map_drop(m);
+	p = mmap(NULL, st->af[j]->slots_size, PROT_READ, MAP_SHARED, st->afd[j],
+		 ZCTLS_ARENA_OFF_SLOTS);
+	if (p != MAP_FAILED) {
+		*m = (struct map){ .p = p, .len = st->af[j]->slots_size,
+				   .slots = true, .prot = PROT_READ,
+				   .a = st->af[j] };
+		arena_hold(m->a, true);
+	}
+	sock_close(st, s);
+	op_socket_on(st, s);
+	if (s->fd < 0)
+		return;
+	real_keys(st, s, true);
+	att.arena_fd = st->afd[j];
+	att.small_threshold = pick(2) ? 0 : (uint32_t)boundary();
+	if (!setsockopt(s->fd, SOL_TLS, ZCTLS_RX_ARENA, &att, sizeof(att)))
+		set_arena(st, s, (const uint8_t *)&att);
+	for (k = 1 + pick(4); k > 0 && s->keys_valid; k--)
+		genuine_record(st, s);
+	arena_recv(st, s, sizeof(struct zctls_arena_recv), true);
+	if (m->p && m->a == s->a)
+		for (k = 0; k < (int)NCOMP && st->comp[k].record_type &&
+			    st->comp[k].record_type != 0xff; k++)
+			access_check(st, m, st->comp[k].offset & ~(PG - 1),
+				     false, 0);
+}
+
 /* ---- setup and teardown ----------------------------------------------------- */
 
 /*
@@ -1036,6 +1109,7 @@ static const struct {
 	{ op_probe, "access", 2 },
 	{ op_traffic, "traffic", 2 },
 	{ op_sockopt, "sockopt", 4 },
+	{ op_scenario, "scenario", 1 },
 };
 
 static void one_op(struct state *st)
@@ -1091,8 +1165,9 @@ int main(int argc, char **argv)
 			break;
 		one_op(&st);
 	}
-	printf("uapi_fuzz: seed %lu: %ld operations, %ld calls, %ld succeeded; %ld faults as expected, %ld genuine records, %ld completions\n",
-	       seed, cur_op, st.ops, st.ok, st.faults, st.genuine, st.reveals);
+	printf("uapi_fuzz: seed %lu: %ld operations, %ld calls, %ld succeeded; %ld faults as expected, %ld genuine records, %ld completions, %ld slot pages read\n",
+	       seed, cur_op, st.ops, st.ok, st.faults, st.genuine, st.reveals,
+	       st.slot_reads);
 	cur_name = "teardown";
 	teardown(&st);
 	if (zt_wait_live_objects_zero(120000)) {
