@@ -124,6 +124,14 @@ static int zctls_arena_account(struct zctls_arena *a)
 	unsigned long limit;
 	long cur, new;
 
+	/*
+	 * More than the machine has can never be pinned. Without this a
+	 * caller that RLIMIT_MEMLOCK does not bound (CAP_IPC_LOCK, or an
+	 * unlimited limit) had the OOM killer kill other processes before
+	 * the caller.
+	 */
+	if (a->acct_pages > totalram_pages())
+		return -ENOMEM;
 	if (capable(CAP_IPC_LOCK))
 		return 0;
 
@@ -180,10 +188,13 @@ static int zctls_arena_alloc_pages(struct zctls_arena *a)
 		return -ENOMEM;
 	/*
 	 * Zeroed: invariant A5 (a revealed slot shows only zeroes or
-	 * authenticated plaintext of this arena beyond its record).
+	 * authenticated plaintext of this arena beyond its record). The
+	 * request is the caller's: if memory runs out, it fails with ENOMEM
+	 * after reclaim instead of OOM-killing someone else.
 	 */
 	for (i = 0; i < a->nr_pages; i++) {
-		a->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		a->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+					 __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 		if (!a->pages[i])
 			return -ENOMEM;
 		if (fatal_signal_pending(current))

@@ -312,6 +312,59 @@ TEST(memlock_limit)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
+/* A line "NAME value" of a /proc file, or -1. */
+static long proc_value(const char *path, const char *name)
+{
+	char key[64];
+	long val, found = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld%*[^\n]", key, &val) == 2)
+		if (!strcmp(key, name))
+			found = val;
+	fclose(f);
+	return found;
+}
+
+/*
+ * Found by the uapi fuzzer: as root (CAP_IPC_LOCK, so RLIMIT_MEMLOCK does
+ * not bound it) a boundary request of 65536 slots of 256 KiB (16 GiB) in a
+ * 2 GiB guest sent the page allocator to the OOM killer, which killed the
+ * shell, timeout and tee before the caller. It must fail with ENOMEM and
+ * kill nothing.
+ */
+TEST(create_beyond_ram_is_enomem_without_oom_kill)
+{
+	long mem_kb = proc_value("/proc/meminfo", "MemTotal:");
+	long kills = proc_value("/proc/vmstat", "oom_kill");
+	pid_t pid;
+	int status;
+
+	SETUP();
+	ASSERT_LT(0, mem_kb);
+	if (mem_kb >= 15L << 20)
+		SKIP(return, "%ld kB of memory: 16 GiB is not beyond it", mem_kb);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct zctls_arena_create c;
+
+		if (arena_create(ZCTLS_ARENA_SLOT_MAX, ZCTLS_ARENA_MAX_SLOTS, 0,
+				 &c) != -1)
+			_exit(11);
+		_exit(errno == ENOMEM ? 0 : 12);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status)) {
+		TH_LOG("the creator died of signal %d", WTERMSIG(status));
+	}
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	if (kills >= 0)
+		EXPECT_EQ(kills, proc_value("/proc/vmstat", "oom_kill"));
+}
+
 /* ---- mmap rules ---------------------------------------------------------- */
 
 TEST(mmap_rules)
