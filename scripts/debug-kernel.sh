@@ -13,7 +13,8 @@
 #   src/ obj/      source and object tree: build zctls.ko with
 #                  make -C obj M=... modules (scripts/build-module.sh)
 #   mods/lib/modules/RELEASE   its modules (tls.ko), bound in by the guest
-#   build.log, build-seconds, build-cpu (wall and CPU time of the build)
+#   build.log, build-seconds, build-cpu (wall and CPU time of the build;
+#                  of its last attempt only if build-resumed exists)
 #
 #   build    build unless cached (locked, so parallel callers wait), print dir
 #   dir      print the directory if it is built, else fail (exit 1)
@@ -66,11 +67,15 @@ build() {
 		touch "$d/src/.zctls-unpacked"
 	fi
 	rm -rf "$d/mods"
+	# The times recorded below are those of this attempt only.
+	[ -e "$d/obj/.config" ] && touch "$d/build-resumed"
 	mkdir -p "$d/obj"
+	# Chained with &&: inside a list on the left of ||, set -e is off, and
+	# a failed step (a dropped symbol) would not stop the next one.
 	{
-		make -C "$d/src" O="$d/obj" KCONFIG_ALLCONFIG="$frag" allnoconfig
-		check_config "$d/obj/.config"
-		make -C "$d/src" O="$d/obj" -j"$jobs" bzImage modules
+		make -C "$d/src" O="$d/obj" KCONFIG_ALLCONFIG="$frag" allnoconfig &&
+		check_config "$d/obj/.config" &&
+		make -C "$d/src" O="$d/obj" -j"$jobs" bzImage modules &&
 		make -C "$d/src" O="$d/obj" INSTALL_MOD_PATH="$d/mods" modules_install
 	} > "$d/build.log" 2>&1 || {
 		tail -n 40 "$d/build.log" >&2
@@ -83,7 +88,10 @@ build() {
 	echo $((t1 - t0)) > "$d/build-seconds"
 	# CPU time of the build (user and system, children): on a shared
 	# machine the wall time says more about the neighbours than the build.
-	times | tail -n 1 > "$d/build-cpu"
+	# `times` runs in this shell: in a pipeline it would report a subshell's
+	# children, none.
+	times > "$d/build-cpu"
+	sed -i '1d' "$d/build-cpu"
 	touch "$d/.done"
 	echo "debug-kernel: built $(cat "$d/release") in $((t1 - t0)) s" >&2
 }
