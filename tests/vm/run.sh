@@ -141,6 +141,10 @@ bad+='|possible circular locking|possible recursive locking|suspicious RCU usage
 bad+='|inconsistent lock state|lock held when returning|DEBUG_LOCKS_WARN_ON'
 bad+='|sleeping function called from invalid context|list_(add|del) corruption'
 bad+='|list_add double add|suspected memory leaks'
+# The global OOM killer ran: whichever test it hit failed for want of guest
+# memory, not for what it tests (a memory cgroup's own OOM, which a test
+# may provoke on purpose, says CONSTRAINT_MEMCG and is not matched).
+bad+='|oom-kill:constraint=CONSTRAINT_NONE'
 # kmemleak turned itself off (its pool ran dry): its scan would be empty.
 bad+='|Kernel memory leak detector disabled|kmemleak: Memory pool empty'
 hits=$(cat "$out/dmesg" "$out/console.log" "$out/kmemleak" 2>/dev/null | grep -E "$bad" | sort -u | head -5)
