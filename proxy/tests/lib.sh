@@ -34,6 +34,32 @@ finish() {
 need() { command -v "$1" > /dev/null 2>&1 || skip "$1 not installed"; }
 freeport() { "$T/freeport"; }
 
+# sclient OUT UNTIL ARGS...: openssl s_client -nocommands ARGS, its output
+# in OUT. It is sent the line $SC_LINE (default "hi"), and its input stays
+# open until the shell condition UNTIL holds, s_client exits of its own (a
+# refused handshake), or PX_SC_WAIT seconds (default 120) pass; then its
+# input closes and it ends the connection. No fixed sleep: a slow (emulated,
+# loaded) machine gets the time it needs, a fast one waits no longer.
+# Returns s_client's status.
+sclient() {
+	local out=$1 until=$2 wait=${PX_SC_WAIT:-120} fifo pid fd i
+	shift 2
+	fifo=$(mktemp -u "$WORK/sclient.XXXXXX") && mkfifo "$fifo" || return 1
+	timeout --kill-after=5 $((wait + 60)) openssl s_client -nocommands "$@" \
+		< "$fifo" > "$out" 2>&1 &
+	pid=$!
+	exec {fd}> "$fifo"
+	echo "${SC_LINE:-hi}" >&$fd
+	for i in $(seq $((wait * 10))); do
+		eval "$until" && break
+		kill -0 $pid 2> /dev/null || break
+		sleep 0.1
+	done
+	exec {fd}>&-
+	rm -f "$fifo"
+	wait $pid
+}
+
 # wait_for CMD...: up to 30 s (bounded retries; no timing assertion)
 wait_for() {
 	local i
