@@ -111,6 +111,17 @@ int zctls_config_set_verify_client(struct zctls_config *config, int mode);
 int zctls_config_set_session_resumption(struct zctls_config *config,
 					int enable);
 
+/*
+ * Server session-ticket keys shared by several contexts (workers) so a
+ * session issued by one resumes on any: one or two keys of
+ * ZCTLS_TICKET_KEY_LEN bytes each (16 name, 32 HMAC secret, 32 AES key).
+ * The first encrypts new tickets; the second, if given, still decrypts
+ * (rotation).  OpenSSL engine only: mbedTLS refuses at context creation.
+ */
+#define ZCTLS_TICKET_KEY_LEN	80
+int zctls_config_set_ticket_keys(struct zctls_config *config, const void *keys,
+				 size_t len);
+
 /* Contexts: a server or client context spawns connections. */
 struct zctls *zctls_server(struct zctls_config *config);
 struct zctls *zctls_client(struct zctls_config *config);
@@ -133,6 +144,10 @@ int zctls_shutdown(struct zctls *conn);
 int zctls_close(struct zctls *conn);
 void zctls_free(struct zctls *ctx);
 int zctls_pollfd(struct zctls *conn);
+/* Push out whatever the library queued (alerts, KeyUpdate answers). */
+int zctls_flush(struct zctls *conn);
+/* 1: a receive call can progress without zctls_pollfd() being readable. */
+int zctls_pending(struct zctls *conn);
 
 /* Errors. */
 const char *zctls_error(struct zctls *ctx);
@@ -149,6 +164,16 @@ const char *zctls_conn_backend_reason(struct zctls *conn);
 int zctls_conn_hides_unauthenticated(struct zctls *conn);
 int zctls_conn_session_reused(struct zctls *conn);
 const char *zctls_conn_peer_subject(struct zctls *conn);
+/* Peer certificate: -1 none presented, 0 presented not verified, 1 verified. */
+int zctls_conn_peer_verified(struct zctls *conn);
+
+/* Where a connection's received records were put. */
+struct zctls_conn_rx_stats {
+	unsigned long long lent;	/* in the zctls.ko arena, no copy */
+	unsigned long long copied;	/* into the library's own arena */
+	unsigned long long arena_full;	/* of copied: zctls.ko arena full */
+};
+int zctls_conn_rx_stats(struct zctls *conn, struct zctls_conn_rx_stats *st);
 
 /* The zctls.ko arena of a server or client context. */
 struct zctls_arena_stats {

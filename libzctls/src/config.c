@@ -24,9 +24,13 @@ struct zctls_config *zctls_config_new(void)
 	return cfg;
 }
 
+/*
+ * Connections of a context take a reference each, so contexts used from
+ * different threads (sharing one config) count atomically.
+ */
 struct zctls_config *zc_config_ref(struct zctls_config *cfg)
 {
-	cfg->refs++;
+	__atomic_add_fetch(&cfg->refs, 1, __ATOMIC_RELAXED);
 	return cfg;
 }
 
@@ -34,7 +38,7 @@ void zc_config_unref(struct zctls_config *cfg)
 {
 	unsigned i;
 
-	if (cfg == NULL || --cfg->refs > 0)
+	if (cfg == NULL || __atomic_sub_fetch(&cfg->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	for (i = 0; i < cfg->nkp; i++) {
 		free(cfg->kp[i].cert_file);
@@ -44,6 +48,7 @@ void zc_config_unref(struct zctls_config *cfg)
 	free(cfg->ciphers);
 	free(cfg->ciphersuites);
 	zc_config_save_session(cfg, ZCTLS_ENGINE_OPENSSL, NULL, NULL);
+	explicit_bzero(cfg->ticket_keys, sizeof(cfg->ticket_keys));
 	free(cfg);
 }
 
@@ -253,6 +258,36 @@ int zctls_config_set_session_resumption(struct zctls_config *config,
 	config->resumption = enable != 0;
 	if (!enable)
 		zc_config_save_session(config, config->engine, NULL, NULL);
+	return 0;
+}
+
+/*
+ * Ticket keys: one or two of ZCTLS_TICKET_KEY_LEN bytes, the first
+ * encrypting.  Names (the first 16 bytes) must differ, or a ticket could
+ * not say which key made it.  len 0 returns to per-context random keys.
+ */
+int zctls_config_set_ticket_keys(struct zctls_config *config, const void *keys,
+				 size_t len)
+{
+	const uint8_t *k = keys;
+	size_t n = len / ZCTLS_TICKET_KEY_LEN;
+
+	if ((len > 0 && keys == NULL) || len % ZCTLS_TICKET_KEY_LEN != 0 ||
+	    n > ZC_MAX_TICKET_KEYS) {
+		zc_config_fail(config, "ticket keys: %zu bytes; expected one or "
+			       "two keys of %d bytes", len,
+			       ZCTLS_TICKET_KEY_LEN);
+		return -1;
+	}
+	if (n == 2 && memcmp(k, k + ZCTLS_TICKET_KEY_LEN, 16) == 0) {
+		zc_config_fail(config, "ticket keys: both keys have the same "
+			       "name (first 16 bytes)");
+		return -1;
+	}
+	explicit_bzero(config->ticket_keys, sizeof(config->ticket_keys));
+	if (len > 0)
+		memcpy(config->ticket_keys, k, len);
+	config->nticket_keys = (unsigned)n;
 	return 0;
 }
 

@@ -250,6 +250,8 @@ static int next_record(struct zctls *c, struct zc_rec *r)
 	uint32_t ks;
 	int rc;
 
+	int full = 0;
+
 	r->slot = -1;
 	r->kslot = -1;
 	if (c->karena != NULL) {
@@ -257,9 +259,11 @@ static int next_record(struct zctls *c, struct zc_rec *r)
 		if (rc == 1) {
 			r->kslot = ks;
 			c->rx.seq++;	/* kept in step with the kernel's */
+			c->rx_stats.lent++;
 		}
 		if (rc != ZC_KARENA_EXHAUSTED)
 			return rc;
+		full = 1;
 		/*
 		 * Every slot of the context's arena is revealed (counted in
 		 * zctls_arena_stats): this record comes by recvmsg into our
@@ -278,6 +282,8 @@ static int next_record(struct zctls *c, struct zc_rec *r)
 		r->data = zc_arena_priv(&c->arena, r->slot);
 		if (c->backend != &zc_backend_user)
 			c->rx.seq++;	/* record.c counts the user backend's */
+		c->rx_stats.copied++;
+		c->rx_stats.arena_full += full;
 		return 1;
 	}
 	if (rc != ZCTLS_WANT_POLLIN && rc != ZCTLS_WANT_POLLOUT)
@@ -581,6 +587,53 @@ ssize_t zctls_sendfile(struct zctls *conn, int in_fd, off_t *offset,
 	if (n <= 0)
 		return n;
 	return finish_send(conn, n);
+}
+
+/*
+ * Everything the library queued for the socket (alerts, KeyUpdate
+ * answers, the rest of a zctls_send) leaves, or ZCTLS_WANT_POLLOUT.
+ * A zctls_send that returned WANT_POLLOUT still reports its count when
+ * repeated.
+ */
+int zctls_flush(struct zctls *conn)
+{
+	int rc;
+
+	if ((rc = ready(conn)) != 0)
+		return rc;
+	rc = zc_tx_flush(conn);
+	return rc == 0 || rc == ZCTLS_WANT_POLLOUT ? rc : -1;
+}
+
+/* Whole ciphertext record at the head of rxbuf (user backend). */
+static int whole_record_buffered(const struct zctls *c)
+{
+	size_t body;
+
+	if (c->rxbuf == NULL || c->rx_have < ZC_HDR_LEN)
+		return 0;
+	body = (size_t)c->rxbuf[3] << 8 | c->rxbuf[4];
+	/* An oversized length fails at once: progress, too. */
+	return body > ZC_MAX_CIPHER12 || c->rx_have >= ZC_HDR_LEN + body;
+}
+
+/*
+ * 1 if zctls_recv / zctls_recv_borrow can make progress without the
+ * socket becoming readable: data of the current record, completions
+ * zctls.ko already handed over, a whole record read ahead, or a
+ * close_notify seen.  Then polling would wait for nothing.
+ */
+int zctls_pending(struct zctls *conn)
+{
+	if (conn == NULL || conn->kind != ZC_CONN)
+		return conn ? zc_fail(conn, ZCTLS_E_INVALID,
+				      "not a connection") : -1;
+	if (conn->state != ZC_ST_OPEN)
+		return 0;
+	if (have_cur(conn) || conn->got_close_notify ||
+	    zc_karena_pending(conn))
+		return 1;
+	return conn->backend == &zc_backend_user && whole_record_buffered(conn);
 }
 
 int zctls_shutdown(struct zctls *conn)

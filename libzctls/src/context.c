@@ -24,6 +24,7 @@ static struct zctls *handle_new(enum zc_kind kind, struct zctls_config *cfg)
 	c->fd = -1;
 	c->cur_slot = -1;
 	c->cur_kslot = -1;
+	c->peer_verified = -1;
 	c->arena.memfd = -1;
 	c->config = zc_config_ref(cfg);
 	c->engine = cfg->engine == ZCTLS_ENGINE_MBEDTLS ? &zc_engine_mbedtls :

@@ -236,6 +236,12 @@ static int mb_ctx_init(struct zctls *c)
 	rc = cfg->min_version > ZCTLS_TLS1_2 ?
 		zc_fail(c, ZCTLS_E_CONFIG, "the mbedTLS engine supports TLS "
 			"1.2 only") : 0;
+	/* mbedtls_ssl_ticket (2.28) draws its keys from its RNG only. */
+	if (rc == 0 && c->is_server && cfg->nticket_keys > 0)
+		rc = zc_fail(c, ZCTLS_E_CONFIG, "the mbedTLS engine cannot use "
+			     "given session-ticket keys "
+			     "(zctls_config_set_ticket_keys); use the OpenSSL "
+			     "engine");
 	if (rc == 0)
 		rc = parse_suites(c, mc);
 	if (rc == 0)
@@ -559,6 +565,9 @@ static int peer_subject(struct zctls *c, struct mb_hs *hs)
 	int verified = c->is_server ? c->config->verify_client != 0 :
 				      !c->config->noverify;
 
+	if (x != NULL)
+		c->peer_verified = verified &&
+				   mbedtls_ssl_get_verify_result(&hs->ssl) == 0;
 	if (x == NULL || !verified || mbedtls_ssl_get_verify_result(&hs->ssl))
 		return 0;
 	for (n = &x->subject; n != NULL && off < sizeof(buf); n = n->next) {
@@ -585,6 +594,7 @@ static int check_client_cert(struct zctls *c, struct mb_hs *hs)
 	if (!c->is_server || !c->config->verify_client ||
 	    mbedtls_ssl_get_peer_cert(&hs->ssl) == NULL || flags == 0)
 		return 0;
+	c->peer_verified = 0;
 	mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", flags);
 	buf[strcspn(buf, "\n")] = '\0';
 	return zc_fail(c, ZCTLS_E_VERIFY, "client certificate verification "
@@ -651,6 +661,7 @@ static int handshake_error(struct zctls *c, struct mb_hs *hs, int err)
 			       "required but the client sent none");
 	if (c->is_server && c->config->verify_client && flags != 0 &&
 	    flags != (uint32_t)-1) {
+		c->peer_verified = 0;	/* presented, rejected */
 		mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", flags);
 		buf[strcspn(buf, "\n")] = '\0';
 		return zc_fail(c, ZCTLS_E_VERIFY, "client certificate "
@@ -658,6 +669,7 @@ static int handshake_error(struct zctls *c, struct mb_hs *hs, int err)
 	}
 	if (!c->is_server && flags != 0 && flags != (uint32_t)-1 &&
 	    !c->config->noverify) {
+		c->peer_verified = 0;
 		mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", flags);
 		buf[strcspn(buf, "\n")] = '\0';
 		return zc_fail(c, ZCTLS_E_VERIFY, "certificate verification "

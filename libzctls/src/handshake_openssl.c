@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <arpa/inet.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -177,6 +179,53 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
 	return 1;
 }
 
+/*
+ * Tickets under the configuration's keys (zctls_config_set_ticket_keys),
+ * so that contexts given the same keys resume each other's sessions.
+ * Key layout: name[16], HMAC-SHA256 secret[32], AES-256-CBC key[32].
+ */
+static int ticket_key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
+			 EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx, int enc)
+{
+	struct zctls *c = conn_of(ssl);
+	char digest[] = "SHA256";
+	OSSL_PARAM params[2];
+	const uint8_t *k = NULL;
+	unsigned i = 0;
+
+	if (c == NULL || c->config->nticket_keys == 0)
+		return -1;
+	if (enc) {
+		k = c->config->ticket_keys[0];
+		memcpy(name, k, 16);
+		if (RAND_bytes(iv, 16) != 1)
+			return -1;
+	} else {
+		for (i = 0; i < c->config->nticket_keys && k == NULL; i++)
+			if (memcmp(name, c->config->ticket_keys[i], 16) == 0)
+				k = c->config->ticket_keys[i];
+		if (k == NULL)
+			return 0;	/* unknown key: a full handshake */
+	}
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     digest, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(hctx, k + 16, 32, params) != 1)
+		return -1;
+	if ((enc ? EVP_EncryptInit_ex(ectx, EVP_aes_256_cbc(), NULL, k + 48, iv)
+		 : EVP_DecryptInit_ex(ectx, EVP_aes_256_cbc(), NULL, k + 48,
+				      iv)) != 1)
+		return -1;
+	/*
+	 * 2: accepted, and a fresh ticket is issued: when it was made under
+	 * an older key, and always in TLS 1.3, whose clients use a ticket
+	 * once (OpenSSL issues none after a plain 1).
+	 */
+	if (enc)
+		return 1;
+	return i == 1 && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
+}
+
 static void set_resumption(struct zctls *c, SSL_CTX *ctx)
 {
 	static const unsigned char sid_ctx[] = "libzctls";
@@ -189,6 +238,8 @@ static void set_resumption(struct zctls *c, SSL_CTX *ctx)
 	} else if (c->is_server) {
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 		SSL_CTX_set_num_tickets(ctx, 2);
+		if (c->config->nticket_keys > 0)
+			SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb);
 	} else {
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
 					       SSL_SESS_CACHE_NO_INTERNAL_STORE);
@@ -448,6 +499,8 @@ static int handshake_error(struct zctls *c, struct ossl_hs *hs)
 	unsigned long e = ERR_peek_last_error();
 	char buf[160];
 
+	if (vr != X509_V_OK)
+		c->peer_verified = 0;	/* a certificate came and was rejected */
 	if (!c->is_server && vr != X509_V_OK) {
 		ERR_clear_error();
 		return zc_fail(c, ZCTLS_E_VERIFY, "certificate verification "
@@ -539,6 +592,9 @@ static int peer_subject(struct zctls *c, struct ossl_hs *hs)
 				      !c->config->noverify;
 	char *s;
 
+	if (x != NULL)
+		c->peer_verified = verified &&
+				   SSL_get_verify_result(hs->ssl) == X509_V_OK;
 	if (x == NULL || !verified ||
 	    SSL_get_verify_result(hs->ssl) != X509_V_OK)
 		return 0;
@@ -584,6 +640,16 @@ static int finish(struct zctls *c, struct ossl_hs *hs)
 		return zc_fail(c, ZCTLS_E_HANDSHAKE, "traffic key derivation "
 			       "failed");
 	c->session_reused = SSL_session_reused(hs->ssl) == 1;
+	/*
+	 * A TLS 1.2 client that resumed may have been given a renewed
+	 * ticket (server key rotation); OpenSSL reports new sessions only
+	 * for full handshakes, so keep the updated one here.
+	 */
+	if (!c->is_server && c->session_reused && c->config->resumption &&
+	    c->version == ZCTLS_TLS1_2 &&
+	    SSL_SESSION_is_resumable(SSL_get_session(hs->ssl)))
+		zc_config_save_session(c->config, ZCTLS_ENGINE_OPENSSL,
+				       SSL_get1_session(hs->ssl), session_free);
 	return peer_subject(c, hs);
 }
 

@@ -3,6 +3,8 @@
  * Connection information.  All strings are NULL until the handshake has
  * completed, and stay valid until zctls_free().
  */
+#include <string.h>
+
 #include "internal.h"
 
 static int open_conn(struct zctls *c)
@@ -66,4 +68,29 @@ int zctls_conn_session_reused(struct zctls *conn)
 const char *zctls_conn_peer_subject(struct zctls *conn)
 {
 	return open_conn(conn) ? conn->peer_subject : NULL;
+}
+
+/*
+ * The peer's certificate: 1 presented and verified, 0 presented but not
+ * verified (verification off, or it failed the handshake), -1 none
+ * presented (or not yet: the handshake has not got that far).
+ */
+int zctls_conn_peer_verified(struct zctls *conn)
+{
+	if (conn == NULL || conn->kind != ZC_CONN)
+		return -1;
+	return conn->peer_verified;
+}
+
+int zctls_conn_rx_stats(struct zctls *conn, struct zctls_conn_rx_stats *st)
+{
+	if (conn == NULL || st == NULL)
+		return -1;
+	if (conn->kind != ZC_CONN) {
+		memset(st, 0, sizeof(*st));
+		return zc_fail(conn, ZCTLS_E_INVALID, "zctls_conn_rx_stats: "
+			       "not a connection");
+	}
+	*st = conn->rx_stats;
+	return 0;
 }

@@ -175,6 +175,7 @@ int zc_karena_next(struct zctls *c, const uint8_t **data, size_t *len,
 int zc_karena_release(struct zctls *c, uint32_t slot);
 int zc_karena_slot_of(struct zctls *c, const void *p);
 const uint8_t *zc_karena_view(struct zctls *c, size_t *len);
+int zc_karena_pending(struct zctls *c);
 
 /* Handshake engines. */
 struct zc_engine_ops {
@@ -202,8 +203,10 @@ struct zc_keypair {
 	char *key_file;
 };
 
+#define ZC_MAX_TICKET_KEYS	2
+
 struct zctls_config {
-	unsigned refs;
+	unsigned refs;		/* atomic: contexts may be used by threads */
 	char err[256];
 	struct zc_keypair kp[ZC_MAX_KEYPAIRS];
 	unsigned nkp;
@@ -222,6 +225,9 @@ struct zctls_config {
 	size_t arena_size;	/* zctls.ko arena bytes; 0: default */
 	int verify_client;	/* ZCTLS_VERIFY_CLIENT_* */
 	int resumption;
+	/* Server ticket keys given by the caller: [0] encrypts, all decrypt. */
+	uint8_t ticket_keys[ZC_MAX_TICKET_KEYS][ZCTLS_TICKET_KEY_LEN];
+	unsigned nticket_keys;
 	/* Client resumption: the last session, kept by the engine. */
 	struct zc_saved_session *session;
 };
@@ -305,6 +311,8 @@ struct zctls {
 
 	int session_reused;
 	char *peer_subject;	/* verified peer certificate, or NULL */
+	int peer_verified;	/* zctls_conn_peer_verified() */
+	struct zctls_conn_rx_stats rx_stats;
 	/* A post-handshake message arriving in pieces, reassembled. */
 	uint8_t *hs_frag;
 	size_t hs_frag_len;

@@ -511,6 +511,12 @@ int zc_karena_next(struct zctls *c, const uint8_t **data, size_t *len,
 	return 1;
 }
 
+/* Completions fetched from the kernel and not yet handed out. */
+int zc_karena_pending(struct zctls *c)
+{
+	return c->karena != NULL && c->karena->head < c->karena->count;
+}
+
 int zc_kshared_stats(struct zctls *ctx, struct zctls_arena_stats *st)
 {
 	struct zc_kshared *sh = ctx->kshared;
@@ -572,6 +578,12 @@ const uint8_t *zc_karena_view(struct zctls *c, size_t *len)
 	(void)c;
 	*len = 0;
 	return NULL;
+}
+
+int zc_karena_pending(struct zctls *c)
+{
+	(void)c;
+	return 0;
 }
 
 int zc_karena_next(struct zctls *c, const uint8_t **data, size_t *len,

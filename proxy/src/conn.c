@@ -108,23 +108,36 @@ static const char *str(const char *s)
 	return s ? s : "-";
 }
 
-/* The one line per connection, at close. */
+/*
+ * The one line per connection, at close.  records_copied counts client
+ * records received by copy rather than lent from zctls.ko's arena (of
+ * them, arena_full because every slot was revealed at the time).
+ */
 static void log_close(struct px_conn *c, const char *why)
 {
 	struct zctls *t = c->tls;
 	int reused = c->st == ST_HANDSHAKE ? -1 : px_tls_reused(t);
+	struct zctls_conn_rx_stats rx = { 0, 0, 0 };
 
-	px_log(PX_LOG_INFO, "conn client=%s listen=%s backend=%s version=%s "
-	       "cipher=%s alpn=%s sni=%s resumed=%s record_layer=%s "
-	       "up=%llu down=%llu duration_ms=%llu end=\"%s\"",
-	       c->client, c->site->lc->listen.text,
+	if (zctls_conn_rx_stats(t, &rx) == 0) {
+		PX_ADD(rx_lent, rx.lent);
+		PX_ADD(rx_copied, rx.copied);
+		PX_ADD(rx_arena_full, rx.arena_full);
+	}
+	px_log(PX_LOG_INFO, "conn client=%s listen=%s worker=%d backend=%s "
+	       "version=%s cipher=%s alpn=%s sni=%s resumed=%s "
+	       "record_layer=%s up=%llu down=%llu records_lent=%llu "
+	       "records_copied=%llu arena_full=%llu duration_ms=%llu "
+	       "end=\"%s\"",
+	       c->client, c->site->lc->listen.text, c->w->id,
 	       c->backend[0] ? c->backend : "-",
 	       c->st == ST_HANDSHAKE ? "-" : str(zctls_conn_version(t)),
 	       c->st == ST_HANDSHAKE ? "-" : str(zctls_conn_cipher(t)),
 	       c->st == ST_HANDSHAKE ? "-" : str(zctls_conn_alpn(t)),
 	       str(zctls_conn_servername(t)),
 	       reused < 0 ? "-" : reused ? "yes" : "no",
-	       str(zctls_conn_backend(t)), c->up, c->down,
+	       str(zctls_conn_backend(t)), c->up, c->down, rx.lent,
+	       rx.copied, rx.arena_full,
 	       (unsigned long long)(px_now_ms() - c->start), why);
 }
 
@@ -288,7 +301,7 @@ static int build_pp(struct px_conn *c)
 	struct px_pp_info in = { .src = &src, .dst = &dst };
 	const char *subj = px_tls_peer_subject(c->tls);
 	char cn[256];
-	int n;
+	int n, pv;
 
 	if (getpeername(c->cfd, (struct sockaddr *)&src, &sl) < 0 ||
 	    getsockname(c->cfd, (struct sockaddr *)&dst, &dl) < 0)
@@ -297,9 +310,10 @@ static int build_pp(struct px_conn *c)
 	in.authority = zctls_conn_servername(c->tls);
 	in.version = zctls_conn_version(c->tls);
 	in.cipher = zctls_conn_cipher(c->tls);
-	in.have_client_cert = subj != NULL;
-	/* The library fails the handshake on a certificate it rejects. */
-	in.client_cert_verified = subj != NULL;
+	/* -1 none presented, 0 presented not verified, 1 verified */
+	pv = zctls_conn_peer_verified(c->tls);
+	in.have_client_cert = pv >= 0;
+	in.client_cert_verified = pv == 1;
 	in.peer_cn = subject_cn(subj, cn, sizeof(cn));
 	c->pp = malloc(1024);
 	if (c->pp == NULL)
@@ -513,15 +527,20 @@ static void count_down(struct px_conn *c, size_t n)
 static int step_down_splice(struct px_conn *c, uint32_t *cw, uint32_t *bw)
 {
 	ssize_t n;
+	int rc;
 
 	if (c->inpipe > 0) {
-		/* Anything the library queued goes out first. */
-		n = zctls_send(c->tls, "", 0);
-		if (n == ZCTLS_WANT_POLLOUT || n == ZCTLS_WANT_POLLIN) {
-			*cw |= tls_want((int)n);
+		/*
+		 * Anything the library queued (an alert, a KeyUpdate answer)
+		 * goes out first; once zctls_flush returned 0 the kernel
+		 * record layer may be written directly (zctls_pollfd(3)).
+		 */
+		rc = zctls_flush(c->tls);
+		if (rc == ZCTLS_WANT_POLLOUT || rc == ZCTLS_WANT_POLLIN) {
+			*cw |= tls_want(rc);
 			return 0;
 		}
-		if (n < 0)
+		if (rc < 0)
 			return down_error(c, "client send", 0);
 		n = splice(c->pipe[0], NULL, c->cfd, NULL, c->inpipe,
 			   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
@@ -637,6 +656,14 @@ static void relay(struct px_conn *c)
 		else
 			break;
 	}
+	/*
+	 * Records the library already holds do not make the socket
+	 * readable (zctls_pending(3)): never wait for POLLIN while it has
+	 * some, run again instead.
+	 */
+	if (i < BUDGET && (cw & EPOLLIN) && !c->c_eof && c->bor == NULL &&
+	    zctls_pending(c->tls) == 1)
+		i = BUDGET;
 	if (i == BUDGET && !c->in_runq) {
 		c->in_runq = 1;
 		c->runq_next = c->w->runq;

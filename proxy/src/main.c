@@ -83,11 +83,16 @@ static void parse_args(int argc, char **argv, struct opts *o)
 static int check_contexts(const struct px_config *cfg, char *err,
 			  size_t errlen)
 {
+	struct zctls_config *zc;
 	struct zctls *s;
 	int i;
 
 	for (i = 0; i < cfg->nls; i++) {
-		s = px_tls_server(&cfg->ls[i], err, errlen);
+		zc = px_tls_config(&cfg->ls[i], NULL, err, errlen);
+		if (zc == NULL)
+			return -1;
+		s = px_tls_server(zc, &cfg->ls[i], err, errlen);
+		zctls_config_free(zc);
 		if (s == NULL)
 			return -1;
 		zctls_free(s);
@@ -172,10 +177,12 @@ struct state {
 	struct px_config *cfg;
 	struct px_gen *gen;
 	int nworkers;
+	struct px_ticket_keys keys;	/* of the generation in use */
 };
 
 static void reload(struct state *st)
 {
+	struct px_ticket_keys next;
 	struct px_config *cfg;
 	struct px_gen *g;
 	char err[1024];
@@ -189,8 +196,14 @@ static void reload(struct state *st)
 	if (cfg->workers != st->nworkers)
 		px_log(PX_LOG_WARN, "reload: workers %d -> %d needs a restart; "
 		       "keeping %d", st->nworkers, cfg->workers, st->nworkers);
-	g = px_gen_build(cfg, st->nworkers, st->gen, err, sizeof(err));
+	/* New ticket key for new sessions; the current one still resumes. */
+	if (px_ticket_keys_rotate(&st->keys, &next, err, sizeof(err)) < 0) {
+		px_config_free(cfg);
+		goto refused;
+	}
+	g = px_gen_build(cfg, st->nworkers, st->gen, &next, err, sizeof(err));
 	if (g == NULL) {
+		explicit_bzero(&next, sizeof(next));
 		px_config_free(cfg);
 		goto refused;
 	}
@@ -198,6 +211,10 @@ static void reload(struct state *st)
 	px_workers_reload(g);
 	st->gen = g;
 	st->cfg = cfg;
+	st->keys = next;
+	explicit_bzero(&next, sizeof(next));
+	px_log(PX_LOG_INFO, "reload: session-ticket key rotated (the previous "
+	       "key still resumes sessions)");
 	PX_INC(reloads);
 	px_log(PX_LOG_INFO, "reload: new configuration in use for new "
 	       "connections (%d listen section%s)", cfg->nls,
@@ -307,7 +324,9 @@ int main(int argc, char **argv)
 	mfd = metrics_socket(st.cfg);
 	if (mfd == -2)
 		return 1;
-	st.gen = px_gen_build(st.cfg, st.nworkers, NULL, err, sizeof(err));
+	if (px_ticket_keys_rotate(NULL, &st.keys, err, sizeof(err)) == 0)
+		st.gen = px_gen_build(st.cfg, st.nworkers, NULL, &st.keys, err,
+				      sizeof(err));
 	if (st.gen == NULL) {
 		px_log(PX_LOG_ERR, "%s", err);
 		return 1;

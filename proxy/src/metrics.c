@@ -108,6 +108,18 @@ static void render_rest(struct buf *b)
 	head(b, "arena_exhausted_total", "counter",
 	     "Receives refused for want of a free arena slot.");
 	emit(b, P "arena_exhausted_total %llu\n", e);
+	head(b, "client_records_total", "counter",
+	     "Records received from clients, of closed connections: lent "
+	     "(zero-copy from the zctls.ko arena) or copied.");
+	emit(b, P "client_records_total{delivery=\"lent\"} %llu\n",
+	     PX_GET(rx_lent));
+	emit(b, P "client_records_total{delivery=\"copied\"} %llu\n",
+	     PX_GET(rx_copied));
+	head(b, "client_records_copied_arena_full_total", "counter",
+	     "Of the copied records, those copied because every zctls.ko "
+	     "arena slot was in use (never a failure).");
+	emit(b, P "client_records_copied_arena_full_total %llu\n",
+	     PX_GET(rx_arena_full));
 	head(b, "reloads_total", "counter", "Configuration reloads (SIGHUP).");
 	emit(b, P "reloads_total{result=\"ok\"} %llu\n", PX_GET(reloads));
 	emit(b, P "reloads_total{result=\"failed\"} %llu\n", PX_GET(reload_failures));

@@ -90,7 +90,19 @@ int px_addr_equal(const struct px_addr *a, const struct px_addr *b);
 /* ---- tlsctx.c ---- */
 int px_keypair_check(const char *cert, const char *key, char *err,
 		     size_t errlen);
-struct zctls *px_tls_server(const struct px_listen *lc, char *err,
+/* Session-ticket keys shared by all workers: [0] encrypts, [1] decrypts. */
+struct px_ticket_keys {
+	unsigned char k[2 * ZCTLS_TICKET_KEY_LEN];
+	size_t len;
+};
+int px_ticket_keys_rotate(const struct px_ticket_keys *cur,
+			  struct px_ticket_keys *next, char *err,
+			  size_t errlen);
+struct zctls_config *px_tls_config(const struct px_listen *lc,
+				   const struct px_ticket_keys *keys,
+				   char *err, size_t errlen);
+struct zctls *px_tls_server(struct zctls_config *zc,
+			    const struct px_listen *lc, char *err,
 			    size_t errlen);
 int px_tls_feature_check(const struct px_listen *lc, char *err,
 			 size_t errlen);
@@ -131,6 +143,8 @@ struct px_metrics {
 	unsigned long long rl_total[PX_RL_N], rl_active[PX_RL_N];
 	unsigned long long reloads, reload_failures;
 	unsigned long long accept_paused;
+	/* Records received from clients, of closed connections. */
+	unsigned long long rx_lent, rx_copied, rx_arena_full;
 };
 extern struct px_metrics px_m;
 #define PX_INC(f)	__atomic_fetch_add(&px_m.f, 1, __ATOMIC_RELAXED)
@@ -168,7 +182,8 @@ struct px_gen {
 	int live_sites;			/* atomic */
 };
 struct px_gen *px_gen_build(struct px_config *cfg, int nworkers,
-			    const struct px_gen *old, char *err,
+			    const struct px_gen *old,
+			    const struct px_ticket_keys *keys, char *err,
 			    size_t errlen);
 void px_gen_discard(struct px_gen *gen);
 int px_workers_start(struct px_gen *gen);

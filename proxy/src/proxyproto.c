@@ -155,7 +155,7 @@ int px_pp_v2(const struct px_pp_info *in, unsigned char *buf, size_t len)
 	put16(&o, verify & 0xffff);
 	tlv(&o, PP2_SUBTYPE_SSL_VERSION, in->version);
 	tlv(&o, PP2_SUBTYPE_SSL_CIPHER, in->cipher);
-	if (in->have_client_cert)
+	if (in->have_client_cert && in->peer_cn != NULL)
 		tlv(&o, PP2_SUBTYPE_SSL_CN, in->peer_cn);
 	if (o.overflow || o.pos - 16 > 0xffff)
 		return -1;

@@ -14,6 +14,7 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "proxy.h"
@@ -156,23 +157,75 @@ static int apply(struct zctls_config *zc, const struct px_listen *lc)
 	return rc;
 }
 
-/* The context keeps its own reference to the config (refcounted). */
-struct zctls *px_tls_server(const struct px_listen *lc, char *err,
-			    size_t errlen)
+/*
+ * Session-ticket keys: a fresh key encrypts, the one it replaces still
+ * decrypts, so sessions issued before a reload resume after it.  The
+ * caller adopts next only once the new generation is in use.
+ */
+int px_ticket_keys_rotate(const struct px_ticket_keys *cur,
+			  struct px_ticket_keys *next, char *err,
+			  size_t errlen)
+{
+	unsigned char fresh[ZCTLS_TICKET_KEY_LEN];
+
+	if (RAND_bytes(fresh, sizeof(fresh)) != 1) {
+		snprintf(err, errlen, "session-ticket key: no random bytes");
+		ERR_clear_error();
+		return -1;
+	}
+	memcpy(next->k, fresh, sizeof(fresh));
+	next->len = ZCTLS_TICKET_KEY_LEN;
+	if (cur != NULL && cur->len > 0) {
+		memcpy(next->k + ZCTLS_TICKET_KEY_LEN, cur->k,
+		       ZCTLS_TICKET_KEY_LEN);
+		next->len += ZCTLS_TICKET_KEY_LEN;
+	}
+	OPENSSL_cleanse(fresh, sizeof(fresh));
+	return 0;
+}
+
+/*
+ * One configuration per listen section, shared by the contexts of all
+ * workers (its reference count is atomic; it is not changed once the
+ * contexts exist).  With resumption on, every worker gets the same
+ * session-ticket keys, so a client resumes whichever worker it reaches.
+ */
+struct zctls_config *px_tls_config(const struct px_listen *lc,
+				   const struct px_ticket_keys *keys,
+				   char *err, size_t errlen)
 {
 	struct zctls_config *zc = zctls_config_new();
-	struct zctls *srv = NULL;
+	int rc;
 
 	if (zc == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (apply(zc, lc) == 0)
-		srv = zctls_server(zc);
+	rc = apply(zc, lc);
+	/* mbedTLS cannot take given keys: its tickets stay per worker. */
+	if (rc == 0 && lc->resumption != 0 &&
+	    (enum zctls_engine)lc->engine == ZCTLS_ENGINE_OPENSSL &&
+	    keys != NULL && keys->len > 0)
+		rc = zctls_config_set_ticket_keys(zc, keys->k, keys->len);
+	if (rc != 0) {
+		snprintf(err, errlen, "listen %s: %s", lc->listen.text,
+			 zctls_config_error(zc));
+		zctls_config_free(zc);
+		return NULL;
+	}
+	return zc;
+}
+
+/* The context keeps its own reference to the config (refcounted). */
+struct zctls *px_tls_server(struct zctls_config *zc,
+			    const struct px_listen *lc, char *err,
+			    size_t errlen)
+{
+	struct zctls *srv = zctls_server(zc);
+
 	if (srv == NULL)
 		snprintf(err, errlen, "listen %s: %s", lc->listen.text,
 			 zctls_config_error(zc));
-	zctls_config_free(zc);
 	return srv;
 }
 

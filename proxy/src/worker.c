@@ -83,10 +83,36 @@ static int reuse_listener(const struct px_gen *old, const struct px_listen *l,
  * Called by the main thread.  The old generation's sockets are read, not
  * changed: its workers may be using them, and dup() is safe alongside.
  */
+static void warn_unshared_tickets(const struct px_listen *lc, int nw)
+{
+	if (nw > 1 && lc->resumption != 0 &&
+	    (enum zctls_engine)lc->engine == ZCTLS_ENGINE_MBEDTLS)
+		px_log(PX_LOG_WARN, "listen %s: engine mbedtls cannot share "
+		       "session-ticket keys between workers: a client resumes "
+		       "only on the worker that issued its session (1 in %d)",
+		       lc->listen.text, nw);
+}
+
+/* One site's context, from the section's shared configuration. */
+static int site_init(struct px_site *s, struct zctls_config *zc,
+		     const struct px_gen *old, char *err, size_t errlen)
+{
+	s->server = px_tls_server(zc, s->lc, err, errlen);
+	if (s->server == NULL)
+		return -1;
+	s->lfd = reuse_listener(old, s->lc, s->worker);
+	if (s->lfd < 0)
+		s->lfd = px_listen_socket(&s->lc->listen, err, errlen);
+	return s->lfd < 0 ? -1 : 0;
+}
+
 struct px_gen *px_gen_build(struct px_config *cfg, int nw,
-			    const struct px_gen *old, char *err, size_t errlen)
+			    const struct px_gen *old,
+			    const struct px_ticket_keys *keys, char *err,
+			    size_t errlen)
 {
 	struct px_gen *g = calloc(1, sizeof(*g));
+	struct zctls_config *zc;
 	int w, i, n = nw * cfg->nls;
 
 	if (g == NULL || (g->sites = calloc((size_t)n, sizeof(*g->sites))) == NULL) {
@@ -99,8 +125,12 @@ struct px_gen *px_gen_build(struct px_config *cfg, int nw,
 	for (i = 0; i < n; i++)
 		g->sites[i].lfd = -1;
 	g->live_sites = n;
-	for (w = 0; w < nw; w++)
-		for (i = 0; i < cfg->nls; i++) {
+	for (i = 0; i < cfg->nls; i++) {
+		zc = px_tls_config(&cfg->ls[i], keys, err, errlen);
+		if (zc == NULL)
+			goto fail;
+		warn_unshared_tickets(&cfg->ls[i], nw);
+		for (w = 0; w < nw; w++) {
 			struct px_site *s = &g->sites[w * cfg->nls + i];
 
 			s->kind = PX_EV_LISTEN;
@@ -108,15 +138,13 @@ struct px_gen *px_gen_build(struct px_config *cfg, int nw,
 			s->lc = &cfg->ls[i];
 			s->gen = g;
 			s->refs = 1;
-			s->server = px_tls_server(s->lc, err, errlen);
-			if (s->server == NULL)
+			if (site_init(s, zc, old, err, errlen) < 0) {
+				zctls_config_free(zc);
 				goto fail;
-			s->lfd = reuse_listener(old, s->lc, w);
-			if (s->lfd < 0)
-				s->lfd = px_listen_socket(&s->lc->listen, err, errlen);
-			if (s->lfd < 0)
-				goto fail;
+			}
 		}
+		zctls_config_free(zc);	/* the contexts hold it */
+	}
 	return g;
 fail:
 	g->cfg = NULL;		/* the caller still owns cfg */

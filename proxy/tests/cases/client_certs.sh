@@ -1,6 +1,9 @@
 # client-verify required: no certificate -> refused; a certificate from
 # another CA -> refused; a good one -> served, and the PROXY v2 header
-# carries its CN with ssl_verify=0.  optional: no certificate is served.
+# carries its CN with ssl_verify=0.  optional: no certificate is served,
+# and its header says no certificate (ssl_client=1, ssl_verify=1, no CN);
+# a good one: certificate presented and verified (ssl_client=3,
+# ssl_verify=0), from zctls_conn_peer_verified.
 . "$(dirname "$0")/../lib.sh"
 gen_certs
 P=$WORK/pki
@@ -38,4 +41,19 @@ sed -i 's/client-verify required/client-verify optional/' "$WORK/p.conf"
 start_proxy "$WORK/p.conf"
 try "optional-none" ok -tls1_3
 try "optional-good" ok -tls1_3 -cert $P/client.pem -key $P/client.key
+# the PROXY header of the connection that sent ping-LABEL
+pp_of() {
+	local b
+	for b in "$BDIR"/*.bin; do
+		grep -q "ping-$1" "$b" && { cat "${b%.bin}.pp"; return; }
+	done
+}
+wait_for eval 'pp_of optional-good | grep -q ssl_client'
+none=$(pp_of optional-none) good=$(pp_of optional-good)
+echo "$none" | grep -qx 'ssl_client=1' && echo "$none" | grep -qx 'ssl_verify=1' &&
+	! echo "$none" | grep -q ssl_cn && ok "optional, none: ssl_client=1 ssl_verify=1, no CN" ||
+	fail "optional, none: header $(echo $none)"
+echo "$good" | grep -qx 'ssl_client=3' && echo "$good" | grep -qx 'ssl_verify=0' &&
+	echo "$good" | grep -q 'ssl_cn=test-client' && ok "optional, good: ssl_client=3 ssl_verify=0 ssl_cn" ||
+	fail "optional, good: header $(echo $good)"
 finish

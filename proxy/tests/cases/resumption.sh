@@ -1,32 +1,100 @@
-# Session resumption: a second connection with the session of the first
-# (openssl s_client -sess_out / -sess_in) is resumed, in TLS 1.3 (ticket)
-# and TLS 1.2; handshakes_resumed_total counts them.  One worker: each
-# worker's context has its own ticket keys and session cache, so a
-# session resumes only on the worker that issued it (see
-# proxy/LIBZCTLS-REQUESTS.md, shared ticket keys).
+# Session resumption with several workers: every worker's context gets
+# the same session-ticket keys, so a session issued by one worker
+# resumes on any other.  With 4 workers behind SO_REUSEPORT, pairs of
+# connections (a new session, then openssl s_client -sess_in with it) in
+# TLS 1.3 and TLS 1.2: EVERY second connection must resume, whichever
+# worker serves it (the log line of each connection names its worker),
+# and some pairs must have crossed workers.  Then SIGHUP: the ticket key
+# rotates, and sessions issued before the reload still resume after it.
 . "$(dirname "$0")/../lib.sh"
 gen_certs
 start_backend --echo
-WORKERS=1 write_conf "$WORK/p.conf" "127.0.0.1:$BPORT" "session-resumption on"
+W=4
+ROUNDS=${PX_RESUME_ROUNDS:-6}
+WORKERS=$W write_conf "$WORK/p.conf" "127.0.0.1:$BPORT" "session-resumption on"
 out=$("$PROXY" --check-config --config "$WORK/p.conf" 2>&1) ||
 	{ echo "$out" | grep -q 'this libzctls has no' && skip "$out"; fail "$out"; finish; }
 start_proxy "$WORK/p.conf"
-want=0
+grep -q "ready: $W workers" "$WORK/proxy.log" || fail "not $W workers: $(grep ready: "$WORK/proxy.log")"
+
+nconn=0		# connections logged so far
+resumed=0	# connections resumed so far (handshakes_resumed_total)
+crossed=0	# pairs whose second connection another worker served
+# conn OUT VERSION-FLAG SESSION-ARGS...: one connection that sends a marker line
+# and gets it echoed (and, with -sess_out, its session); then waits for
+# the proxy's log line of it, so lines and connections stay in order.
+conn() {
+	local out=$1 flag=$2 until mark
+	shift 2
+	# A marker of its own, matched unanchored: s_client may print a TLS
+	# 1.3 ticket, without a newline, just before the echo.
+	mark=echo-$(basename "$out")
+	until="grep -q '$mark' '$out'"
+	[ "$1" = -sess_out ] && until="$until && [ -s '$2' ]"
+	SC_LINE=$mark sclient "$out" "$until" -connect 127.0.0.1:$PORT $flag -CAfile "$CA" "$@"
+	nconn=$((nconn + 1))
+	wait_for eval '[ "$(grep -c "conn client=" "$WORK/proxy.log")" -ge $nconn ]' ||
+		fail "no log line for connection $nconn"
+	line=$(grep "conn client=" "$WORK/proxy.log" | sed -n "${nconn}p")
+	worker=$(echo "$line" | sed -n 's/.* worker=\([0-9]*\) .*/\1/p')
+}
+# pair TAG VERSION: a new session, then its resumption.
+pair() {
+	local tag=$1 v=$2 flag=-tls1_3 w1
+	[ "$v" = 1.2 ] && flag=-tls1_2
+	conn "$WORK/first$tag" $flag -sess_out "$WORK/sess$tag"
+	w1=$worker
+	grep -q '^New' "$WORK/first$tag" || fail "$tag: first connection not new"
+	[ -s "$WORK/sess$tag" ] || { fail "$tag: no session saved"; return; }
+	resume "$tag" "$v" "$w1"
+}
+# resume TAG VERSION ISSUER-WORKER: the session of TAG must resume.
+resume() {
+	local tag=$1 v=$2 w1=$3 flag=-tls1_3
+	[ "$v" = 1.2 ] && flag=-tls1_2
+	conn "$WORK/second$tag" $flag -sess_in "$WORK/sess$tag"
+	if grep -q '^Reused' "$WORK/second$tag" && echo "$line" | grep -q 'resumed=yes'; then
+		resumed=$((resumed + 1))
+		[ "$worker" != "$w1" ] && crossed=$((crossed + 1))
+		echo "ok: $tag: TLS $v session of worker $w1 resumed on worker $worker"
+	else
+		fail "$tag: TLS $v session of worker $w1 not resumed on worker $worker: $(grep -E '^(New|Reused)' "$WORK/second$tag") / $line"
+	fi
+}
+
+for v in 1.3 1.2; do
+	for r in $(seq $ROUNDS); do
+		pair "$v-$r" $v
+	done
+done
+[ "$resumed" = $((2 * ROUNDS)) ] && ok "all $resumed second connections resumed" ||
+	fail "$resumed of $((2 * ROUNDS)) second connections resumed"
+# 4 workers, $((2 * ROUNDS)) pairs: all on one worker has probability 4^-$((2 * ROUNDS))
+[ "$crossed" -gt 0 ] && ok "$crossed pairs resumed on another worker than the issuer" ||
+	fail "no pair crossed workers: the test did not show sharing"
+wait_for metric_is zctls_proxy_handshakes_resumed_total $resumed &&
+	ok "handshakes_resumed_total $resumed" ||
+	fail "resumed counter $(metric zctls_proxy_handshakes_resumed_total), want $resumed"
+
+# Reload: sessions issued before SIGHUP still resume after it.
 for v in 1.3 1.2; do
 	flag=-tls1_3; [ $v = 1.2 ] && flag=-tls1_2
-	# The first connection stays open until its session is saved (a TLS
-	# 1.3 ticket comes after the handshake) and its echo is back (matched
-	# unanchored: s_client may print a ticket, without a newline, before it).
-	SC_LINE=echo-first-$v sclient "$WORK/first$v" "[ -s '$WORK/sess$v' ] && grep -q 'echo-first-$v' '$WORK/first$v'" \
-		-connect 127.0.0.1:$PORT $flag -CAfile "$CA" -sess_out "$WORK/sess$v"
-	SC_LINE=echo-second-$v sclient "$WORK/second$v" "grep -q 'echo-second-$v' '$WORK/second$v'" \
-		-connect 127.0.0.1:$PORT $flag -CAfile "$CA" -sess_in "$WORK/sess$v"
-	grep -q '^Reused' "$WORK/second$v" && ok "TLS $v: $(grep '^Reused' "$WORK/second$v")" ||
-		fail "TLS $v: not resumed: $(grep -E '^(New|Reused)' "$WORK/second$v")"
-	grep -q '^New' "$WORK/first$v" || fail "TLS $v: first connection not new"
-	want=$((want + 1))
-	wait_for metric_is zctls_proxy_handshakes_resumed_total $want &&
-		ok "TLS $v: handshakes_resumed_total $want" || fail "TLS $v: resumed counter $(metric zctls_proxy_handshakes_resumed_total)"
+	for r in 1 2 3; do
+		conn "$WORK/first-pre$v-$r" $flag -sess_out "$WORK/sesspre$v-$r"
+		eval "pre_$(echo $v | tr . _)_$r=\$worker"
+	done
 done
-wait_for grep -q 'resumed=yes' "$WORK/proxy.log" || fail "log has no resumed=yes"
+kill -HUP $PROXY_PID
+wait_for metric_is 'zctls_proxy_reloads_total{result="ok"}' 1 || fail "reload not done"
+grep -q 'session-ticket key rotated' "$WORK/proxy.log" && ok "reload rotated the ticket key" ||
+	fail "no key rotation logged"
+before=$resumed
+for v in 1.3 1.2; do
+	for r in 1 2 3; do
+		eval "w1=\$pre_$(echo $v | tr . _)_$r"
+		resume "pre$v-$r" $v "$w1"
+	done
+done
+[ $((resumed - before)) = 6 ] && ok "all 6 sessions issued before SIGHUP resumed after it" ||
+	fail "$((resumed - before)) of 6 sessions from before the reload resumed"
 finish

@@ -1,6 +1,8 @@
 # openssl s_client (-nocommands, random data) through the proxy to the
 # recording backend, which echoes: both directions byte-exact, TLS 1.3
-# and 1.2; the backend received exactly what was sent.
+# and 1.2; the backend received exactly what was sent.  The client's
+# records are counted as lent (zctls.ko arena) or copied, in the log line
+# and the metrics: the user record layer copies every record.
 . "$(dirname "$0")/../lib.sh"
 gen_certs
 start_backend --echo
@@ -22,4 +24,19 @@ for v in 1.3 1.2; do
 	cmp -s "$WORK/data" "$BDIR/$n.bin" && ok "TLS $v: backend got exactly the $size bytes" ||
 		fail "TLS $v: backend received something else"
 done
+records() { metric "zctls_proxy_client_records_total{delivery=\"$1\"}"; }
+wait_for eval '[ $(( $(records lent) + $(records copied) )) -ge 2 ]' ||
+	fail "client records not counted: $(metrics | grep client_records)"
+lent=$(records lent) copied=$(records copied)
+full=$(metric zctls_proxy_client_records_copied_arena_full_total)
+echo "client records: lent $lent, copied $copied (arena full: $full)"
+case $RL in
+user)	[ "$lent" = 0 ] && [ "$copied" -gt 0 ] && ok "user record layer: $copied records copied, none lent" ||
+		fail "user record layer: lent $lent copied $copied" ;;
+kernel)	[ "$lent" -gt 0 ] && ok "zctls.ko: $lent records lent without a copy ($copied copied)" ||
+		fail "zctls.ko: no record lent (copied $copied)" ;;
+esac
+[ "$full" -le "$copied" ] || fail "arena_full $full > copied $copied"
+grep 'conn client=' "$WORK/proxy.log" | grep -q 'records_lent=[0-9]* records_copied=[0-9]* arena_full=[0-9]*' &&
+	ok "log line has the record counts" || fail "log line lacks records_lent/copied"
 finish
