@@ -25,22 +25,34 @@ grep -q '^zctls ' /proc/modules || fail "zctls.ko is not loaded"
 read -r lo hi < <(awk '$4 == "[zctls]" && ($2 == "t" || $2 == "T") { print $1 }' /proc/kallsyms |
 	sort | sed -n '1p;$p' | tr '\n' ' ')
 [ -n "${lo:-}" ] && [ -n "${hi:-}" ] || fail "no zctls text symbols in /proc/kallsyms"
-start=$((16#$lo)) end=$((16#$hi + 4096))
+# In hex: module addresses have the top bit set, and in bash's signed
+# arithmetic their decimal form is negative, which debugfs refuses; the
+# filter would then stay at its default, every allocation of the kernel.
+start=0x$lo end=$(printf '0x%x' $((16#$hi + 4096)))
+
+set_attr() {	# set_attr DIR FILE VALUE: a write that fails fails the test
+	echo "$3" > "$dbg/$1/$2" || fail "cannot write $3 to $1/$2"
+	[ "$2" = probability ] && return 0
+	# The filter bounds must read back as written (debugfs shows hex).
+	case $2 in require-*)
+		[ $(($(cat "$dbg/$1/$2"))) = $(($3)) ] || fail "$1/$2 reads $(cat "$dbg/$1/$2"), not $3" ;;
+	esac
+}
 
 aim() {	# aim DIR PROBABILITY
-	local d=$dbg/$1
-	echo $start > $d/require-start
-	echo $end > $d/require-end
-	echo 32 > $d/stacktrace-depth
-	echo N > $d/task-filter
-	echo N > $d/ignore-gfp-wait
-	[ -e $d/min-order ] && echo 0 > $d/min-order
-	[ -e $d/ignore-gfp-highmem ] && echo N > $d/ignore-gfp-highmem
-	echo 1 > $d/verbose
-	echo 0 > $d/space
-	echo 1 > $d/interval
-	echo 200 > $d/times	# then the tests run on unhindered
-	echo "$2" > $d/probability
+	local d=$1
+	set_attr $d require-start $start
+	set_attr $d require-end $end
+	set_attr $d stacktrace-depth 32
+	set_attr $d task-filter N
+	set_attr $d ignore-gfp-wait N
+	[ -e $dbg/$d/min-order ] && set_attr $d min-order 0
+	[ -e $dbg/$d/ignore-gfp-highmem ] && set_attr $d ignore-gfp-highmem N
+	set_attr $d verbose 1
+	set_attr $d space 0
+	set_attr $d interval 1
+	set_attr $d times 200	# then the tests run on unhindered
+	set_attr $d probability "$2"
 }
 off() { echo 0 > $dbg/failslab/probability; echo 0 > $dbg/fail_page_alloc/probability; }
 trap off EXIT
