@@ -15,14 +15,17 @@ else
 	kver=${1:?usage: build-module.sh KVER|--kernel SERIES [kbuild vars...]}
 	shift
 fi
+tag=$kver
 case $kver in
 *-zctls-debug)
-	kdir=$("$top/scripts/debug-kernel.sh" dir)/obj ;;
+	kdir=$("$top/scripts/debug-kernel.sh" dir)/obj
+	# Each debug kernel (its cache key) keeps its own objects: kbuild's
+	# M= build does not notice that the kernel under it changed.
+	tag=$kver-$("$top/scripts/debug-kernel.sh" key) ;;
 *)	kdir=/lib/modules/$kver/build ;;
 esac
 [ -d "$kdir" ] || { echo "build-module: no headers for $kver; run 'make deps'" >&2; exit 1; }
-tag=$kver
-[ $# -gt 0 ] && tag=$kver-$(echo "$*" | md5sum | cut -c1-8)
+[ $# -gt 0 ] && tag=$tag-$(echo "$*" | md5sum | cut -c1-8)
 out=$top/build/kmod/$tag
 mkdir -p "$out"
 # Copy sources, keeping timestamps, so kbuild rebuilds only what changed.

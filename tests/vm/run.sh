@@ -147,7 +147,7 @@ bad+='|list_add double add|suspected memory leaks'
 bad+='|oom-kill:constraint=CONSTRAINT_NONE'
 # kmemleak turned itself off (its pool ran dry): its scan would be empty.
 bad+='|Kernel memory leak detector disabled|kmemleak: Memory pool empty'
-hits=$(cat "$out/dmesg" "$out/console.log" "$out/kmemleak" 2>/dev/null | grep -E "$bad" | sort -u | head -5)
+hits=$(cat "$out/dmesg" "$out/console.log" "$out/kmemleak" 2>/dev/null | tr -d '\r' | grep -E "$bad" | sort -u | head -5)
 [ -n "$hits" ] && fail "kernel reported a problem in dmesg:"$'\n'"$hits"
 [ $qrc = 124 ] || [ $qrc = 137 ] && fail "guest timed out after ${elapsed}s"
 [ -e "$out/status" ] || fail "guest died without a status (qemu rc $qrc); see console.log"
