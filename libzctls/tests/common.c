@@ -276,6 +276,21 @@ void t_pair_close(struct t_pair *p)
 	memset(p, 0, sizeof(*p));
 }
 
+struct zctls *t_pair_close_keep(struct t_pair *p)
+{
+	struct zctls *server = p->server;
+
+	p->server = NULL;
+	t_pair_close(p);
+	return server;
+}
+
+const struct t_variant t_variants[T_NVARIANTS] = {
+	{ "openssl-1.3", ZCTLS_ENGINE_OPENSSL, ZCTLS_TLS1_3 },
+	{ "openssl-1.2", ZCTLS_ENGINE_OPENSSL, ZCTLS_TLS1_2 },
+	{ "mbedtls-1.2", ZCTLS_ENGINE_MBEDTLS, ZCTLS_TLS1_2 },
+};
+
 int t_send_all(struct zctls *c, const void *buf, size_t len)
 {
 	const uint8_t *b = buf;
@@ -352,4 +367,14 @@ int t_scan_readable(const void *base, size_t len, const void *pat,
 		off += 4096;
 	}
 	return found;
+}
+
+int t_ping(struct t_pair *p)
+{
+	char b = 0;
+
+	return t_send_all(p->sconn, "s", 1) == 0 &&
+	       t_recv_all(p->client, &b, 1) == 0 && b == 's' &&
+	       t_send_all(p->client, "c", 1) == 0 &&
+	       t_recv_all(p->sconn, &b, 1) == 0 && b == 'c';
 }

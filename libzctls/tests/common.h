@@ -50,6 +50,19 @@ int t_pair_open(struct t_pair *p, struct zctls_config *scfg,
 int t_pair_open_ctx(struct t_pair *p, struct zctls *server,
 		    struct zctls_config *ccfg, const char *servername);
 void t_pair_close(struct t_pair *p);
+/* Close p but keep its server context, which is returned, for the next. */
+struct zctls *t_pair_close_keep(struct t_pair *p);
+/* One byte each way, so a TLS 1.3 client has read the tickets too. */
+int t_ping(struct t_pair *p);
+
+/* The handshake engines and versions a feature test runs over. */
+struct t_variant {
+	const char *name;
+	int engine;
+	int version;
+};
+#define T_NVARIANTS 3
+extern const struct t_variant t_variants[T_NVARIANTS];
 
 /*
  * The caller-visible receive memory of a connection: zctls.ko's arena

@@ -16,41 +16,7 @@
 
 #include "common.h"
 
-struct variant {
-	const char *name;
-	int engine;
-	int version;
-};
-
-static const struct variant variants[] = {
-	{ "openssl-1.3", ZCTLS_ENGINE_OPENSSL, ZCTLS_TLS1_3 },
-	{ "openssl-1.2", ZCTLS_ENGINE_OPENSSL, ZCTLS_TLS1_2 },
-	{ "mbedtls-1.2", ZCTLS_ENGINE_MBEDTLS, ZCTLS_TLS1_2 },
-};
-#define NVARIANTS (sizeof(variants) / sizeof(variants[0]))
-
-/* Close a pair but keep its server context for the next one. */
-static struct zctls *pair_close_keep(struct t_pair *p)
-{
-	struct zctls *server = p->server;
-
-	p->server = NULL;
-	t_pair_close(p);
-	return server;
-}
-
-/* One byte each way, so a TLS 1.3 client has read the tickets too. */
-static int ping(struct t_pair *p)
-{
-	char b = 0;
-
-	return t_send_all(p->sconn, "s", 1) == 0 &&
-	       t_recv_all(p->client, &b, 1) == 0 && b == 's' &&
-	       t_send_all(p->client, "c", 1) == 0 &&
-	       t_recv_all(p->sconn, &b, 1) == 0 && b == 'c';
-}
-
-static void resumption(const struct variant *v)
+static void resumption(const struct t_variant *v)
 {
 	struct zctls_config *scfg = t_server_config(v->engine, v->version,
 						    v->version);
@@ -70,7 +36,7 @@ static void resumption(const struct variant *v)
 		CHECK(ok, "%s: handshake %d: %s / %s", v->name, i,
 		      zctls_error(p.sconn), zctls_error(p.client));
 		if (ok) {
-			CHECK(ping(&p), "%s: data after handshake %d: %s / %s",
+			CHECK(t_ping(&p), "%s: data after handshake %d: %s / %s",
 			      v->name, i, zctls_error(p.sconn),
 			      zctls_error(p.client));
 			CHECK(zctls_conn_session_reused(p.sconn) == (i > 0) &&
@@ -79,7 +45,7 @@ static void resumption(const struct variant *v)
 			      v->name, i, zctls_conn_session_reused(p.sconn),
 			      zctls_conn_session_reused(p.client));
 		}
-		server = pair_close_keep(&p);
+		server = t_pair_close_keep(&p);
 	}
 	zctls_free(server);
 	/* Off (the default): never resumed. */
@@ -88,9 +54,9 @@ static void resumption(const struct variant *v)
 	server = zctls_server(scfg);
 	for (i = 0; server != NULL && i < 2; i++) {
 		if (t_pair_open_ctx(&p, server, ccfg, "localhost") == 0)
-			CHECK(ping(&p) && !zctls_conn_session_reused(p.sconn),
+			CHECK(t_ping(&p) && !zctls_conn_session_reused(p.sconn),
 			      "%s: resumption off: conn %d", v->name, i);
-		server = pair_close_keep(&p);
+		server = t_pair_close_keep(&p);
 	}
 	zctls_free(server);
 	zctls_config_free(scfg);
@@ -100,7 +66,7 @@ static void resumption(const struct variant *v)
 enum cc { CC_NONE, CC_GOOD, CC_ROGUE };
 
 /* 0: both handshakes done; else the server's error code. */
-static int client_cert_case(const struct variant *v, int mode, enum cc cc,
+static int client_cert_case(const struct t_variant *v, int mode, enum cc cc,
 			    char *subject, size_t sub_len)
 {
 	struct zctls_config *scfg = t_server_config(v->engine, v->version,
@@ -119,7 +85,7 @@ static int client_cert_case(const struct variant *v, int mode, enum cc cc,
 		zctls_config_add_keypair_file(ccfg, t_path("rogue.pem"),
 					      t_path("rogue.key"));
 	rc = t_pair_open(&p, scfg, ccfg, "localhost");
-	if (rc == 0 && !ping(&p))
+	if (rc == 0 && !t_ping(&p))
 		rc = -1;	/* TLS 1.3: the server may fail after the client */
 	subject[0] = '\0';
 	if (rc == 0 && zctls_conn_peer_subject(p.sconn) != NULL)
@@ -139,7 +105,7 @@ static int client_cert_case(const struct variant *v, int mode, enum cc cc,
 	return rc;
 }
 
-static void client_certs(const struct variant *v)
+static void client_certs(const struct t_variant *v)
 {
 	struct zctls_config *cfg;
 	char sub[256];
@@ -220,7 +186,7 @@ static int send_raw(struct zctls *c, uint8_t type, const void *b, size_t n)
 }
 
 /* Post-handshake messages arriving in pieces are reassembled. */
-static void split_messages(const struct variant *v)
+static void split_messages(const struct t_variant *v)
 {
 	static const uint8_t ku_hdr[4] = { ZC_HS_KEY_UPDATE, 0, 0, 1 };
 	static const uint8_t ku_body[1] = { 0 };	/* not requested */
@@ -429,10 +395,10 @@ int main(void)
 	unsigned i;
 
 	t_certs();
-	for (i = 0; i < NVARIANTS; i++) {
-		resumption(&variants[i]);
-		client_certs(&variants[i]);
-		split_messages(&variants[i]);
+	for (i = 0; i < T_NVARIANTS; i++) {
+		resumption(&t_variants[i]);
+		client_certs(&t_variants[i]);
+		split_messages(&t_variants[i]);
 	}
 	ccm8(ZCTLS_ENGINE_OPENSSL, ZCTLS_TLS1_3, "TLS_AES_128_CCM_8_SHA256");
 	ccm8(ZCTLS_ENGINE_OPENSSL, ZCTLS_TLS1_2, "ECDHE-ECDSA-AES128-CCM8");

@@ -18,30 +18,6 @@
 
 #include "common.h"
 
-struct variant {
-	const char *name;
-	int engine;
-	int version;
-};
-
-static const struct variant variants[] = {
-	{ "openssl-1.3", ZCTLS_ENGINE_OPENSSL, ZCTLS_TLS1_3 },
-	{ "openssl-1.2", ZCTLS_ENGINE_OPENSSL, ZCTLS_TLS1_2 },
-	{ "mbedtls-1.2", ZCTLS_ENGINE_MBEDTLS, ZCTLS_TLS1_2 },
-};
-#define NVARIANTS (sizeof(variants) / sizeof(variants[0]))
-
-/* One byte each way, so a TLS 1.3 client has read the tickets too. */
-static int ping(struct t_pair *p)
-{
-	char b = 0;
-
-	return t_send_all(p->sconn, "s", 1) == 0 &&
-	       t_recv_all(p->client, &b, 1) == 0 && b == 's' &&
-	       t_send_all(p->client, "c", 1) == 0 &&
-	       t_recv_all(p->sconn, &b, 1) == 0 && b == 'c';
-}
-
 static int readable_now(int fd)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -73,7 +49,7 @@ static const struct pv_case pv_cases[] = {
 	{ ZCTLS_VERIFY_CLIENT_REQUIRED, CC_GOOD, 0, 1, 1, 1 },
 };
 
-static void peer_verified_case(const struct variant *v, const struct pv_case *k)
+static void peer_verified_case(const struct t_variant *v, const struct pv_case *k)
 {
 	struct zctls_config *scfg = t_server_config(v->engine, v->version,
 						    v->version);
@@ -90,7 +66,7 @@ static void peer_verified_case(const struct variant *v, const struct pv_case *k)
 		zctls_config_add_keypair_file(ccfg, t_path(k->cc == CC_GOOD ?
 				"srv.pem" : "rogue.pem"), t_path(k->cc ==
 				CC_GOOD ? "srv.key" : "rogue.key"));
-	ok = t_pair_open(&p, scfg, ccfg, "localhost") == 0 && ping(&p);
+	ok = t_pair_open(&p, scfg, ccfg, "localhost") == 0 && t_ping(&p);
 	sv = zctls_conn_peer_verified(p.sconn);
 	cv = zctls_conn_peer_verified(p.client);
 	CHECK(ok == k->want_ok, "%s mode %d cert %d: handshake %d: %s / %s",
@@ -112,7 +88,7 @@ static void peer_verified_case(const struct variant *v, const struct pv_case *k)
 	zctls_config_free(ccfg);
 }
 
-static void peer_verified(const struct variant *v)
+static void peer_verified(const struct t_variant *v)
 {
 	struct zctls_config *cfg = t_client_config(v->engine, v->version,
 						   v->version);
@@ -131,7 +107,7 @@ static void peer_verified(const struct variant *v)
 
 #define RX_RECORDS	5
 
-static void rx_stats(const struct variant *v)
+static void rx_stats(const struct t_variant *v)
 {
 	struct zctls_config *scfg = t_server_config(v->engine, v->version,
 						    v->version);
@@ -200,7 +176,7 @@ out:
  * The contract: while data remains, either zctls_pending() says so or
  * the socket polls readable; nothing sits unannounced in the library.
  */
-static void pending(const struct variant *v)
+static void pending(const struct t_variant *v)
 {
 	struct zctls_config *scfg = t_server_config(v->engine, v->version,
 						    v->version);
@@ -259,7 +235,7 @@ out:
 
 /* ---- zctls_flush ---- */
 
-static void flush(const struct variant *v)
+static void flush(const struct t_variant *v)
 {
 	struct zctls_config *scfg = t_server_config(v->engine, v->version,
 						    v->version);
@@ -349,7 +325,7 @@ static void make_key(uint8_t *k, int seed)
 }
 
 /* A server context with the given keys (two: first encrypts). */
-static struct zctls *keyed_server(const struct variant *v, const int *seeds,
+static struct zctls *keyed_server(const struct t_variant *v, const int *seeds,
 				  int nseeds)
 {
 	struct zctls_config *cfg = t_server_config(v->engine, v->version,
@@ -381,18 +357,17 @@ static int resumed_on(struct zctls *server, struct zctls_config *ccfg)
 	struct t_pair p;
 	int r = -1;
 
-	if (t_pair_open_ctx(&p, server, ccfg, "localhost") == 0 && ping(&p))
+	if (t_pair_open_ctx(&p, server, ccfg, "localhost") == 0 && t_ping(&p))
 		r = zctls_conn_session_reused(p.sconn) == 1 &&
 		    zctls_conn_session_reused(p.client) == 1;
 	else
 		fprintf(stderr, "handshake: %s / %s\n", zctls_error(p.sconn),
 			zctls_error(p.client));
-	p.server = NULL;	/* the caller's */
-	t_pair_close(&p);
+	t_pair_close_keep(&p);	/* the server is the caller's */
 	return r;
 }
 
-static void ticket_keys(const struct variant *v)
+static void ticket_keys(const struct t_variant *v)
 {
 	struct zctls_config *ccfg = t_client_config(v->engine, v->version,
 						    v->version);
@@ -518,14 +493,14 @@ int main(void)
 	unsigned i;
 
 	t_certs();
-	for (i = 0; i < NVARIANTS; i++) {
-		peer_verified(&variants[i]);
-		rx_stats(&variants[i]);
-		pending(&variants[i]);
-		flush(&variants[i]);
+	for (i = 0; i < T_NVARIANTS; i++) {
+		peer_verified(&t_variants[i]);
+		rx_stats(&t_variants[i]);
+		pending(&t_variants[i]);
+		flush(&t_variants[i]);
 	}
-	ticket_keys(&variants[0]);
-	ticket_keys(&variants[1]);
+	ticket_keys(&t_variants[0]);
+	ticket_keys(&t_variants[1]);
 	ticket_key_errors();
 	shared_config_threads();
 	return t_done();
