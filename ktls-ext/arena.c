@@ -30,6 +30,13 @@
  *   lock           spinlock (BH-safe): state[], free[], nr_free
  * A hide never takes mmap_lock and never holds map_sem while unmapping.
  *
+ * Memory: everything an arena holds (its struct, the slot tables, the
+ * ring, the page array, the slot pages) is allocated with ZCTLS_ARENA_GFP:
+ * charged to the creator's memory cgroup, and over a limit the creation
+ * fails with ENOMEM instead of OOM-killing someone. Sizes are bounded by
+ * ZCTLS_ARENA_MAX_SLOTS and ZCTLS_ARENA_SLOT_MAX, and the pages by
+ * RLIMIT_MEMLOCK (zctls_arena_account()).
+ *
  * Lifetime: the arena lives as long as its struct file. Mappings hold the
  * file; sockets hold it through zctls_arena_get_fd(). The file's release
  * frees everything; by then no VMA maps the arena, so no PTE can point at
@@ -55,6 +62,9 @@
 #include "zctls.h"
 #include "arena.h"
 #include "arena_compat.h"
+
+/* Every allocation a user makes the kernel hold through an arena. */
+#define ZCTLS_ARENA_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 #define ZCTLS_ARENA_PGOFF_SLOTS	(ZCTLS_ARENA_OFF_SLOTS >> PAGE_SHIFT)
 
@@ -88,7 +98,8 @@ struct zctls_arena {
 	struct mutex drain_mutex;
 	u32 *batch;			/* slots being hidden */
 	u32 ring_cons;			/* the kernel's consumer, authoritative */
-	struct zctls_arena_ring *ring;	/* vmalloc_user(), user-writable */
+	struct zctls_arena_ring *ring;	/* vmap() of ring_pages, user-writable */
+	struct page **ring_pages;
 	size_t ring_bytes;
 
 	struct user_struct *user;	/* charged, or NULL (CAP_IPC_LOCK) */
@@ -182,19 +193,15 @@ static int zctls_arena_alloc_pages(struct zctls_arena *a)
 {
 	unsigned long i;
 
-	a->pages = kvcalloc(a->nr_pages, sizeof(*a->pages),
-			    GFP_KERNEL_ACCOUNT);
+	a->pages = kvcalloc(a->nr_pages, sizeof(*a->pages), ZCTLS_ARENA_GFP);
 	if (!a->pages)
 		return -ENOMEM;
 	/*
 	 * Zeroed: invariant A5 (a revealed slot shows only zeroes or
-	 * authenticated plaintext of this arena beyond its record). The
-	 * request is the caller's: if memory runs out, it fails with ENOMEM
-	 * after reclaim instead of OOM-killing someone else.
+	 * authenticated plaintext of this arena beyond its record).
 	 */
 	for (i = 0; i < a->nr_pages; i++) {
-		a->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO |
-					 __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+		a->pages[i] = alloc_page(ZCTLS_ARENA_GFP | __GFP_ZERO);
 		if (!a->pages[i])
 			return -ENOMEM;
 		if (fatal_signal_pending(current))
@@ -219,24 +226,59 @@ static void zctls_arena_free_pages(struct zctls_arena *a)
 	kvfree(a->pages);
 }
 
+/*
+ * The ring is pages of our own, mapped into the kernel with vmap(): unlike
+ * vmalloc_user(), it lets them be charged to the memory cgroup, and
+ * VM_USERMAP lets remap_vmalloc_range() hand them to user space.
+ */
 static int zctls_arena_alloc_ring(struct zctls_arena *a)
 {
-	u32 i;
+	unsigned int i, n;
 
 	a->ring_bytes = PAGE_ALIGN(sizeof(*a->ring) +
 				   a->ring_entries * sizeof(a->ring->entries[0]));
-	a->ring = vmalloc_user(a->ring_bytes);
+	n = a->ring_bytes >> PAGE_SHIFT;
+	a->ring_pages = kvcalloc(n, sizeof(*a->ring_pages), ZCTLS_ARENA_GFP);
+	if (!a->ring_pages)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		a->ring_pages[i] = alloc_page(ZCTLS_ARENA_GFP | __GFP_ZERO);
+		if (!a->ring_pages[i])
+			return -ENOMEM;
+	}
+	a->ring = vmap(a->ring_pages, n, VM_MAP | VM_USERMAP, PAGE_KERNEL);
 	if (!a->ring)
 		return -ENOMEM;
 	a->ring->mask = a->ring_entries - 1;
 	a->ring->nr_slots = a->nr_slots;
 	a->ring->slot_size = a->slot_size;
 	a->ring->flags = a->flags;
+	return 0;
+}
 
-	a->state = kvcalloc(a->nr_slots, sizeof(*a->state), GFP_KERNEL_ACCOUNT);
-	a->refs = kvcalloc(a->nr_slots, sizeof(*a->refs), GFP_KERNEL_ACCOUNT);
-	a->free = kvcalloc(a->nr_slots, sizeof(*a->free), GFP_KERNEL_ACCOUNT);
-	a->batch = kvcalloc(a->nr_slots, sizeof(*a->batch), GFP_KERNEL_ACCOUNT);
+static void zctls_arena_free_ring(struct zctls_arena *a)
+{
+	unsigned int i;
+
+	if (!a->ring_pages)
+		return;
+	if (a->ring)
+		vunmap(a->ring);
+	/* Slot numbers only, no plaintext: no wipe needed. */
+	for (i = 0; i < a->ring_bytes >> PAGE_SHIFT; i++)
+		if (a->ring_pages[i])
+			__free_page(a->ring_pages[i]);
+	kvfree(a->ring_pages);
+}
+
+static int zctls_arena_alloc_tables(struct zctls_arena *a)
+{
+	u32 i;
+
+	a->state = kvcalloc(a->nr_slots, sizeof(*a->state), ZCTLS_ARENA_GFP);
+	a->refs = kvcalloc(a->nr_slots, sizeof(*a->refs), ZCTLS_ARENA_GFP);
+	a->free = kvcalloc(a->nr_slots, sizeof(*a->free), ZCTLS_ARENA_GFP);
+	a->batch = kvcalloc(a->nr_slots, sizeof(*a->batch), ZCTLS_ARENA_GFP);
 	if (!a->state || !a->refs || !a->free || !a->batch)
 		return -ENOMEM;
 	/* Lowest slot on top of the stack: slot 0 is handed out first. */
@@ -259,7 +301,7 @@ struct zctls_arena *zctls_arena_create(struct zctls_arena_create *c)
 	if (err)
 		return ERR_PTR(err);
 
-	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
+	a = kzalloc(sizeof(*a), ZCTLS_ARENA_GFP);
 	if (!a)
 		return ERR_PTR(-ENOMEM);
 	zctls_ledger_get();
@@ -280,6 +322,9 @@ struct zctls_arena *zctls_arena_create(struct zctls_arena_create *c)
 	if (err)
 		goto err_destroy;
 	err = zctls_arena_alloc_ring(a);
+	if (err)
+		goto err_destroy;
+	err = zctls_arena_alloc_tables(a);
 	if (err)
 		goto err_destroy;
 	err = zctls_arena_alloc_pages(a);
@@ -304,7 +349,7 @@ void zctls_arena_destroy(struct zctls_arena *a)
 	kvfree(a->free);
 	kvfree(a->refs);
 	kvfree(a->state);
-	vfree(a->ring);
+	zctls_arena_free_ring(a);
 	zctls_arena_unaccount(a);
 	kfree(a);
 	zctls_ledger_put();

@@ -103,7 +103,7 @@ int zctls_crypto_init(struct zctls_crypto *c,
 	if (err)
 		goto err_free_aead;
 
-	c->req = aead_request_alloc(c->aead, GFP_KERNEL);
+	c->req = aead_request_alloc(c->aead, GFP_KERNEL_ACCOUNT);
 	if (!c->req) {
 		err = -ENOMEM;
 		goto err_free_aead;

@@ -67,7 +67,6 @@ static struct zctls_rec *zctls_rec_alloc(unsigned int cap)
 	if (!rec)
 		return NULL;
 	zctls_ledger_get();
-	rec->cap = cap;
 	for (; rec->npages < npages; rec->npages++) {
 		rec->pages[rec->npages] = alloc_page(GFP_KERNEL_ACCOUNT);
 		if (!rec->pages[rec->npages]) {
@@ -365,7 +364,7 @@ static ssize_t zctls_rec_splice(struct sock *sk, struct zctls_rec *rec,
 
 	if (zctls_fault(sk, ZCTLS_FAULT_ALLOC))
 		return -ENOMEM;
-	skb = alloc_skb(0, GFP_KERNEL);
+	skb = alloc_skb(0, GFP_KERNEL_ACCOUNT);
 	if (!skb)
 		return -ENOMEM;
 	while (off < end) {

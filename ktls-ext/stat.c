@@ -158,8 +158,8 @@ static int __net_init zctls_net_init(struct net *net)
 {
 	struct zctls_net *zn = net_generic(net, zctls_net_id);
 
-	zn->stats = __alloc_percpu(sizeof(long) * ZCTLS_STAT_NUM,
-				   __alignof__(long));
+	zn->stats = __alloc_percpu_gfp(sizeof(long) * ZCTLS_STAT_NUM,
+				       __alignof__(long), GFP_KERNEL_ACCOUNT);
 	if (!zn->stats)
 		return -ENOMEM;
 

@@ -82,14 +82,21 @@ static const struct strp_callbacks zctls_strp_cb = {
 };
 
 /*
- * The parser stops reading TCP until need_bytes are queued there; with a
- * receive buffer smaller than the record they never would be. The bytes
- * it has read already sit in its own clones, out of TCP's accounting, so
- * reading on at once is what lets a record bigger than SO_RCVBUF through.
+ * Once it knows a record's length, the parser stops reading TCP until
+ * the rest of the record (need_bytes) is queued there. That is where the
+ * rest should wait: TCP coalesces what it queues, collapses it under
+ * pressure and charges it to the socket, while each read the parser makes
+ * keeps a clone of every skb it read, outside TCP's accounting (a record
+ * sent as 1-byte segments pinned 15 MB of skbs per socket when the parser
+ * read on at every segment). So read on at once only when the socket's
+ * receive window could not hold the rest: with a receive buffer smaller
+ * than the record, that is what lets the record through.
  */
-static void zctls_strp_read_on(struct zctls_rx *rx)
+static void zctls_strp_read_on(struct sock *sk, struct zctls_rx *rx)
 {
-	if (rx->strp.need_bytes)
+	u32 need = rx->strp.need_bytes;
+
+	if (need && need > tcp_full_space(sk) / 2)
 		rx->strp.need_bytes = 0;
 }
 
@@ -100,7 +107,7 @@ static void zctls_data_ready(struct sock *sk)
 	rcu_read_lock();
 	ctx = zctls_sk(sk);
 	if (likely(ctx && ctx->rx)) {
-		zctls_strp_read_on(ctx->rx);
+		zctls_strp_read_on(sk, ctx->rx);
 		strp_data_ready(&ctx->rx->strp);
 	}
 	rcu_read_unlock();
@@ -143,7 +150,7 @@ void zctls_strp_unpause(struct zctls_rx *rx)
 {
 	if (rx->strp.stopped)
 		return;
-	zctls_strp_read_on(rx);
+	zctls_strp_read_on(rx->strp.sk, rx);
 	__strp_unpause(&rx->strp);
 }
 

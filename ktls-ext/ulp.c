@@ -141,7 +141,8 @@ static struct zctls_sock *zctls_ctx_alloc(struct sock *sk)
 {
 	struct zctls_sock *ctx;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_ATOMIC);
+	/* setsockopt(TCP_ULP), socket locked: may sleep (zctls_proto_lock). */
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return NULL;
 

@@ -92,7 +92,6 @@ struct zctls_rec {
 	u64 seq;			/* its record sequence number */
 	u32 len;			/* plaintext bytes */
 	u32 off;			/* bytes already consumed */
-	u32 cap;			/* bytes the pages may hold plaintext in */
 	u8 type;			/* content type */
 	u8 npages;
 	struct page *pages[];
