@@ -12,8 +12,10 @@
  *    is wiped when the socket closes;
  *  - bytes that sendmsg() reported sent are in tx->plain or tx->ct until
  *    TCP has taken them: a sealing failure leaves the open record as it
- *    was (the caller gets the error, a later call retries), and close()
- *    seals and hands TCP whatever is left (zctls_tx_stop());
+ *    was (the caller gets the error, a later call retries), and
+ *    shutdown(SHUT_WR) (zctls_shutdown()) and close() (zctls_tx_stop())
+ *    seal and hand TCP whatever is left before its FIN; after SHUT_WR
+ *    sendmsg() takes no byte (EPIPE);
  *  - once the key has sealed the record with sequence number 2^64-1
  *    (c.seq_spent), no new byte is accepted: sendmsg() fails with
  *    EKEYEXPIRED until TLS 1.3 keys are installed again.
@@ -211,6 +213,14 @@ static int zctls_tx_sendmsg_locked(struct sock *sk, struct zctls_tx *tx,
 	size_t copied = 0;
 	int err;
 
+	/*
+	 * After shutdown(SHUT_WR) no byte may be taken into an open record:
+	 * TCP would refuse it when sealed, and the caller was told it was
+	 * sent. EPIPE (and SIGPIPE) as on TCP.
+	 */
+	if (sk->sk_shutdown & SEND_SHUTDOWN)
+		return sk_stream_error(sk, msg->msg_flags, -EPIPE);
+
 	/* As tls.ko: MSG_EOR ends the record, so it cannot also keep it open. */
 	if ((msg->msg_flags & MSG_EOR) && more)
 		return -EINVAL;
@@ -403,6 +413,60 @@ static void zctls_tx_make_room(struct sock *sk, struct zctls_tx *tx)
 }
 
 /*
+ * Give TCP every byte that sendmsg() reported sent: the sealed record, and
+ * the open record sealed now, after making room for both in the send
+ * buffer. Caller holds ctx->tx_lock and the socket lock. On error what is
+ * left stays queued (a sealing failure leaves the open record as it was).
+ */
+static int zctls_tx_flush(struct sock *sk, struct zctls_tx *tx, int flags)
+{
+	int err;
+
+	zctls_tx_make_room(sk, tx);
+	err = zctls_tx_push(sk, tx, flags);
+	if (!err)
+		err = zctls_tx_close_open(sk, tx, flags);
+	return err;
+}
+
+/*
+ * shutdown() on a socket with TX keys (the socket's proto_ops, because
+ * struct proto's shutdown hook runs after SEND_SHUTDOWN is set, under the
+ * socket lock, and cannot return an error). For SHUT_WR and SHUT_RDWR the
+ * records go to TCP before its FIN, so the peer reads every byte, then end
+ * of stream.
+ *
+ * Locking: ctx->tx_lock is held across the flush and TCP's own shutdown,
+ * so no sender or tx->work can open a record in between; the socket lock
+ * only for the flush, since inet_shutdown() takes it itself. The socket's
+ * file reference keeps ctx alive (close() cannot run concurrently).
+ *
+ * If the flush fails (the AEAD, no memory, a TCP error, EAGAIN on a
+ * non-blocking socket under memory pressure), shutdown() returns that
+ * error and does not shut down: nothing is lost, and a retry continues.
+ */
+int zctls_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	struct zctls_sock *ctx = zctls_sk(sk);
+	int flags = MSG_NOSIGNAL;
+	int err = 0;
+
+	if (sock->file && (sock->file->f_flags & O_NONBLOCK))
+		flags |= MSG_DONTWAIT;
+	mutex_lock(&ctx->tx_lock);
+	if (ctx->tx && (how == SHUT_WR || how == SHUT_RDWR)) {
+		lock_sock(sk);
+		err = zctls_tx_flush(sk, ctx->tx, flags);
+		release_sock(sk);
+	}
+	if (!err)
+		err = ctx->sk_ops->shutdown(sock, how);
+	mutex_unlock(&ctx->tx_lock);
+	return err;
+}
+
+/*
  * First half of close, under ctx->tx_lock and the socket lock: stop
  * write_space from scheduling more work, then give TCP every byte that
  * sendmsg() reported sent: the sealed record, and the open record sealed
@@ -425,11 +489,8 @@ void zctls_tx_stop(struct sock *sk, struct zctls_sock *ctx)
 	if (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)
 		return;
 
-	zctls_tx_make_room(sk, tx);
 	sk->sk_sndtimeo = min_t(long, sndtimeo, ZCTLS_CLOSE_FLUSH_TIMEO);
-	err = zctls_tx_push(sk, tx, MSG_NOSIGNAL);
-	if (!err)
-		err = zctls_tx_close_open(sk, tx, MSG_NOSIGNAL);
+	err = zctls_tx_flush(sk, tx, MSG_NOSIGNAL);
 	sk->sk_sndtimeo = sndtimeo;
 	if (err) {
 		zctls_stat_inc(sk, ZCTLS_STAT_TX_CLOSE_ABORT);

@@ -255,6 +255,7 @@ void zctls_tx_stop(struct sock *sk, struct zctls_sock *ctx);
 void zctls_tx_free(struct sock *sk, struct zctls_sock *ctx);
 int zctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
 void zctls_splice_eof(struct socket *sock);
+int zctls_shutdown(struct socket *sock, int how);
 #ifdef ZCTLS_HAVE_SENDPAGE
 int zctls_sendpage(struct sock *sk, struct page *page, int offset,
 		   size_t size, int flags);

@@ -48,6 +48,14 @@
  * send call reports sent are never lost by zctls:
  *  - a record that cannot be sealed stays queued and the caller gets the
  *    error (a later call retries it);
+ *  - shutdown(SHUT_WR) and shutdown(SHUT_RDWR) seal the open record and
+ *    hand it, with any sealed record TCP has not taken yet, to TCP before
+ *    its FIN: the peer reads every byte, then end of stream. If that
+ *    fails (sealing, TCP's error, EAGAIN on a non-blocking socket under
+ *    memory pressure), shutdown() returns the error and does not shut the
+ *    socket down; a later call retries. After it, send calls fail with
+ *    EPIPE (SIGPIPE unless MSG_NOSIGNAL), as on TCP. tls.ko drops an open
+ *    record here;
  *  - close() seals the open record and hands it, with any sealed record
  *    TCP has not taken yet, to TCP, which sends it as it sends its own
  *    queue: in the background, or before close() returns under SO_LINGER
