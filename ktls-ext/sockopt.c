@@ -5,8 +5,8 @@
  *   TLS_TX, TLS_RX          install keys (struct tls12_crypto_info_*); set
  *                           again on TLS 1.3 to rekey, EBUSY on TLS 1.2
  *   TLS_TX_ZEROCOPY_RO      the user promises not to modify pages it
- *                           sendfile()s; zctls always copies, so the promise
- *                           is recorded and reported but changes nothing
+ *                           sendfile()s; tx.c then encrypts straight from
+ *                           them instead of copying them first
  *   TLS_RX_EXPECT_NO_PAD    TLS 1.3 only: the peer sends no padding; a
  *                           padded record still decrypts, and is counted
  *                           as TlsRxNoPadViolation

@@ -34,6 +34,7 @@ static const char *const zctls_stat_names[ZCTLS_STAT_NUM] = {
 	[ZCTLS_STAT_RX_REKEY_RECEIVED]	= "TlsRxRekeyReceived",
 	[ZCTLS_STAT_TX_CLOSE_ABORT]	= "ZctlsTxCloseAbort",
 	[ZCTLS_STAT_TX_RECORDS]		= "ZctlsTxRecords",
+	[ZCTLS_STAT_TX_ZEROCOPY]	= "ZctlsTxZeroCopy",
 	[ZCTLS_STAT_ARENA_RX_ZEROCOPY]	= "ZctlsArenaRxZeroCopy",
 	[ZCTLS_STAT_ARENA_RX_PACKED]	= "ZctlsArenaRxPacked",
 	[ZCTLS_STAT_ARENA_RX_COPIED]	= "ZctlsArenaRxCopied",

@@ -9,11 +9,16 @@
  *  - want_close means the open record is complete and is sealed as soon as
  *    ct drains, by the next sender or by tx->work on write_space;
  *  - plaintext lives only in tx->plain, which no one else sees and which
- *    is wiped when the socket closes;
+ *    is wiped when the socket closes, or, with TLS_TX_ZEROCOPY_RO, in
+ *    page-cache pages that sendfile/splice handed over: the open record
+ *    holds a reference on each (tx->frags, counted in the ledger) until it
+ *    is sealed or the socket freed, and the AEAD reads them in place;
  *  - bytes that sendmsg() reported sent are in tx->plain or tx->ct until
  *    TCP has taken them: a sealing failure leaves the open record as it
- *    was (the caller gets the error, a later call retries), and close()
- *    seals and hands TCP whatever is left (zctls_tx_stop());
+ *    was (the caller gets the error, a later call retries), and
+ *    shutdown(SHUT_WR) (zctls_shutdown()) and close() (zctls_tx_stop())
+ *    seal and hand TCP whatever is left before its FIN; after SHUT_WR
+ *    sendmsg() takes no byte (EPIPE);
  *  - once the key has sealed the record with sequence number 2^64-1
  *    (c.seq_spent), no new byte is accepted: sendmsg() fails with
  *    EKEYEXPIRED until TLS 1.3 keys are installed again.
@@ -66,21 +71,63 @@ static int zctls_tx_push(struct sock *sk, struct zctls_tx *tx, int flags)
 	return 0;
 }
 
+/* Drop the references the open record holds on its pages. */
+static void zctls_tx_put_frags(struct zctls_tx *tx)
+{
+	while (tx->nfrags) {
+		put_page(tx->frags[--tx->nfrags].page);
+		zctls_ledger_put();
+	}
+}
+
+/*
+ * Point the request at its buffers: the AAD and the open record's
+ * plaintext (plain, or the referenced pages and then TLS 1.3's type byte)
+ * in, the AAD and the record body at @out, @plen + tag bytes, out. Every
+ * entry is heap or page memory, none is on the stack.
+ */
+static void zctls_tx_sg(struct zctls_tx *tx, unsigned int aad_len,
+			unsigned int plen, u8 *out)
+{
+	bool tls13 = zctls_is_tls13(&tx->c);
+	struct scatterlist *sg = tx->src;
+	unsigned int i;
+
+	sg_init_table(sg, 1 + (tx->nfrags ? tx->nfrags + tls13 : !!plen));
+	sg_set_buf(sg++, tx->aad, aad_len);
+	if (!tx->nfrags && plen)
+		sg_set_buf(sg, tx->plain, plen);
+	for (i = 0; i < tx->nfrags; i++)
+		sg_set_page(sg++, tx->frags[i].page, tx->frags[i].len,
+			    tx->frags[i].off);
+	if (tx->nfrags && tls13)
+		sg_set_buf(sg, &tx->type_byte, 1);
+
+	sg_init_table(tx->dst, 2);
+	sg_set_buf(&tx->dst[0], tx->aad_out, aad_len);
+	sg_set_buf(&tx->dst[1], out, plen + tx->c.cipher->tag_size);
+}
+
 /* Encrypt the open record into ct. ct must be empty. */
 static int zctls_tx_seal(struct sock *sk, struct zctls_tx *tx)
 {
 	struct zctls_crypto *c = &tx->c;
 	unsigned int exp = zctls_explicit_iv_size(c);
 	unsigned int plen = tx->plain_len, clen, aad_len;
-	struct scatterlist *src = tx->src, *dst = tx->dst;
 	DECLARE_CRYPTO_WAIT(wait);
 	u8 *hdr = tx->ct;
 	int err;
 
 	if (c->seq_spent)
 		return -EKEYEXPIRED;
-	if (zctls_is_tls13(c))
-		tx->plain[plen++] = tx->open_type;
+	if (zctls_is_tls13(c)) {
+		/* Past plain_len: a failed seal leaves the record as it was. */
+		if (tx->nfrags)
+			tx->type_byte = tx->open_type;
+		else
+			tx->plain[plen] = tx->open_type;
+		plen++;
+	}
 	clen = exp + plen + c->cipher->tag_size;
 
 	hdr[0] = zctls_is_tls13(c) ? ZCTLS_TYPE_DATA : tx->open_type;
@@ -92,32 +139,27 @@ static int zctls_tx_seal(struct sock *sk, struct zctls_tx *tx)
 	zctls_build_iv(c, hdr + ZCTLS_HDR_LEN, tx->iv);
 	aad_len = zctls_build_aad(c, tx->aad, tx->open_type,
 				  zctls_is_tls13(c) ? clen : plen);
-
-	sg_init_table(src, plen ? 2 : 1);
-	sg_set_buf(&src[0], tx->aad, aad_len);
-	if (plen)
-		sg_set_buf(&src[1], tx->plain, plen);
-	sg_init_table(dst, 2);
-	sg_set_buf(&dst[0], tx->aad_out, aad_len);
-	sg_set_buf(&dst[1], hdr + ZCTLS_HDR_LEN + exp,
-		   plen + c->cipher->tag_size);
+	zctls_tx_sg(tx, aad_len, plen, hdr + ZCTLS_HDR_LEN + exp);
 
 	aead_request_set_tfm(c->req, c->aead);
 	aead_request_set_callback(c->req, CRYPTO_TFM_REQ_MAY_BACKLOG |
 				  CRYPTO_TFM_REQ_MAY_SLEEP,
 				  crypto_req_done, &wait);
-	aead_request_set_crypt(c->req, src, dst, plen, tx->iv);
+	aead_request_set_crypt(c->req, tx->src, tx->dst, plen, tx->iv);
 	aead_request_set_ad(c->req, aad_len);
 	err = crypto_wait_req(crypto_aead_encrypt(c->req), &wait);
 
 	/*
-	 * On failure the open record stays as it was (the type byte above is
-	 * past plain_len), so nothing the caller was told is sent is lost.
-	 * The buffer is reused, never shared, and wiped when the socket
-	 * closes (kfree_sensitive), so it is not wiped per record.
+	 * On failure the open record stays as it was, so nothing the caller
+	 * was told is sent is lost. plain is reused, never shared, and wiped
+	 * when the socket closes (kfree_sensitive), so it is not wiped per
+	 * record.
 	 */
 	if (err)
 		return err;
+	if (tx->nfrags)
+		zctls_stat_inc(sk, ZCTLS_STAT_TX_ZEROCOPY);
+	zctls_tx_put_frags(tx);
 	tx->plain_len = 0;
 	tx->want_close = false;
 	zctls_seq_advance(c, true);
@@ -173,15 +215,73 @@ static int zctls_tx_cmsg(struct msghdr *msg, u8 *type)
 	return 0;
 }
 
-/* Copy user data into open records, sealing each one that fills. */
-static int zctls_tx_fill(struct sock *sk, struct zctls_tx *tx,
-			 struct msghdr *msg, int flags, size_t *copied)
+/*
+ * With TLS_TX_ZEROCOPY_RO, the piece of a page iterator (sendfile, splice)
+ * that the open record may reference instead of copying: to the end of
+ * the current page at most. Returns its length, 0 if it must be copied.
+ */
+static size_t zctls_tx_peek_page(const struct iov_iter *it,
+				 struct zctls_tx_frag *f)
 {
-	size_t n;
+	const struct bio_vec *bv = it->bvec;
+	size_t skip;
+
+	if (!iov_iter_is_bvec(it) || !it->nr_segs ||
+	    it->iov_offset >= bv->bv_len)
+		return 0;
+	skip = bv->bv_offset + it->iov_offset;
+	f->page = bv->bv_page + skip / PAGE_SIZE;
+	f->off = skip % PAGE_SIZE;
+	f->len = min3(bv->bv_len - it->iov_offset, PAGE_SIZE - f->off,
+		      iov_iter_count(it));
+	/* Only pages that may be referenced (not slab, not being freed). */
+	return sendpage_ok(f->page) ? f->len : 0;
+}
+
+/* The open record cannot take the next piece (a page if @page). */
+static bool zctls_tx_full(const struct zctls_tx *tx, bool page)
+{
+	if (!tx->plain_len)
+		return false;
+	return tx->plain_len == ZCTLS_MAX_PLAIN || page != !!tx->nfrags ||
+	       tx->nfrags == ZCTLS_TX_FRAGS;
+}
+
+/* Put the next @n bytes of @msg into the open record. */
+static int zctls_tx_take(struct zctls_tx *tx, struct msghdr *msg,
+			 struct zctls_tx_frag *f, size_t n, bool page)
+{
+	if (page) {
+		/* Held until the record is sealed (or the socket freed). */
+		get_page(f->page);
+		zctls_ledger_get();
+		f->len = n;
+		tx->frags[tx->nfrags++] = *f;
+		iov_iter_advance(&msg->msg_iter, n);
+	} else if (copy_from_iter(tx->plain + tx->plain_len, n,
+				  &msg->msg_iter) != n) {
+		return -EFAULT;
+	}
+	tx->plain_len += n;
+	return 0;
+}
+
+/*
+ * Put user data into open records, sealing each one that fills: copied
+ * into plain, or with @zc (TLS_TX_ZEROCOPY_RO and a page iterator) as
+ * references to the pages. A record holds one kind or the other.
+ */
+static int zctls_tx_fill(struct sock *sk, struct zctls_tx *tx,
+			 struct msghdr *msg, int flags, bool zc,
+			 size_t *copied)
+{
+	struct zctls_tx_frag f;
+	size_t n, avail;
 	int err;
 
 	while (msg_data_left(msg)) {
-		if (tx->plain_len == ZCTLS_MAX_PLAIN) {
+		avail = zc ? zctls_tx_peek_page(&msg->msg_iter, &f) : 0;
+		if (zctls_tx_full(tx, avail)) {
 			err = zctls_tx_close_open(sk, tx, flags | MSG_MORE);
 			if (tx->plain_len)
 				return err;	/* still full: ct never drained */
@@ -191,19 +291,18 @@ static int zctls_tx_fill(struct sock *sk, struct zctls_tx *tx,
 		/* A new record needs a sequence number the key still has. */
 		if (!tx->plain_len && tx->c.seq_spent)
 			return -EKEYEXPIRED;
-		n = min_t(size_t, msg_data_left(msg),
+		n = min_t(size_t, avail ?: msg_data_left(msg),
 			  ZCTLS_MAX_PLAIN - tx->plain_len);
-		if (copy_from_iter(tx->plain + tx->plain_len, n,
-				   &msg->msg_iter) != n)
-			return -EFAULT;
-		tx->plain_len += n;
+		err = zctls_tx_take(tx, msg, &f, n, avail);
+		if (err)
+			return err;
 		*copied += n;
 	}
 	return 0;
 }
 
 static int zctls_tx_sendmsg_locked(struct sock *sk, struct zctls_tx *tx,
-				   struct msghdr *msg)
+				   struct msghdr *msg, bool zc)
 {
 	bool more = msg->msg_flags & (MSG_MORE | MSG_SENDPAGE_NOTLAST);
 	int flags = msg->msg_flags & (MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -211,6 +310,13 @@ static int zctls_tx_sendmsg_locked(struct sock *sk, struct zctls_tx *tx,
 	size_t copied = 0;
 	int err;
 
+	/*
+	 * After shutdown(SHUT_WR) no byte may be taken into an open record:
+	 * TCP would refuse it when sealed, and the caller was told it was
+	 * sent. EPIPE (and SIGPIPE) as on TCP.
+	 */
+	if (sk->sk_shutdown & SEND_SHUTDOWN)
+		return sk_stream_error(sk, msg->msg_flags, -EPIPE);
 	/* As tls.ko: MSG_EOR ends the record, so it cannot also keep it open. */
 	if ((msg->msg_flags & MSG_EOR) && more)
 		return -EINVAL;
@@ -226,7 +332,7 @@ static int zctls_tx_sendmsg_locked(struct sock *sk, struct zctls_tx *tx,
 		return err;
 	tx->open_type = type;
 
-	err = zctls_tx_fill(sk, tx, msg, flags, &copied);
+	err = zctls_tx_fill(sk, tx, msg, flags, zc, &copied);
 	if (!err && !more) {
 		err = zctls_tx_close_open(sk, tx, flags);
 		if (err == -EAGAIN && copied)
@@ -237,7 +343,12 @@ static int zctls_tx_sendmsg_locked(struct sock *sk, struct zctls_tx *tx,
 	return copied ? copied : err;
 }
 
-int zctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
+/*
+ * @pages: the caller lets the pages of msg's iterator be referenced after
+ * the call (MSG_SPLICE_PAGES, or ->sendpage before 6.5). With
+ * TLS_TX_ZEROCOPY_RO set, the record then encrypts straight from them.
+ */
+static int zctls_tx_send(struct sock *sk, struct msghdr *msg, bool pages)
 {
 	struct zctls_sock *ctx = zctls_sk(sk);
 	int ret;
@@ -247,10 +358,16 @@ int zctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 
 	mutex_lock(&ctx->tx_lock);
 	lock_sock(sk);
-	ret = zctls_tx_sendmsg_locked(sk, ctx->tx, msg);
+	ret = zctls_tx_sendmsg_locked(sk, ctx->tx, msg,
+				      pages && READ_ONCE(ctx->tx_zc_ro));
 	release_sock(sk);
 	mutex_unlock(&ctx->tx_lock);
 	return ret;
+}
+
+int zctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
+{
+	return zctls_tx_send(sk, msg, msg->msg_flags & MSG_SPLICE_PAGES);
 }
 
 #ifdef ZCTLS_HAVE_SENDPAGE
@@ -268,7 +385,7 @@ int zctls_sendpage(struct sock *sk, struct page *page, int offset,
 	if (flags & MSG_SENDPAGE_NOTLAST)
 		msg.msg_flags |= MSG_MORE;
 	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, size);
-	return zctls_sendmsg(sk, &msg, size);
+	return zctls_tx_send(sk, &msg, true);
 }
 #endif
 
@@ -403,6 +520,60 @@ static void zctls_tx_make_room(struct sock *sk, struct zctls_tx *tx)
 }
 
 /*
+ * Give TCP every byte that sendmsg() reported sent: the sealed record, and
+ * the open record sealed now, after making room for both in the send
+ * buffer. Caller holds ctx->tx_lock and the socket lock. On error what is
+ * left stays queued (a sealing failure leaves the open record as it was).
+ */
+static int zctls_tx_flush(struct sock *sk, struct zctls_tx *tx, int flags)
+{
+	int err;
+
+	zctls_tx_make_room(sk, tx);
+	err = zctls_tx_push(sk, tx, flags);
+	if (!err)
+		err = zctls_tx_close_open(sk, tx, flags);
+	return err;
+}
+
+/*
+ * shutdown() on a socket with TX keys (the socket's proto_ops, because
+ * struct proto's shutdown hook runs after SEND_SHUTDOWN is set, under the
+ * socket lock, and cannot return an error). For SHUT_WR and SHUT_RDWR the
+ * records go to TCP before its FIN, so the peer reads every byte, then end
+ * of stream.
+ *
+ * Locking: ctx->tx_lock is held across the flush and TCP's own shutdown,
+ * so no sender or tx->work can open a record in between; the socket lock
+ * only for the flush, since inet_shutdown() takes it itself. The socket's
+ * file reference keeps ctx alive (close() cannot run concurrently).
+ *
+ * If the flush fails (the AEAD, no memory, a TCP error, EAGAIN on a
+ * non-blocking socket under memory pressure), shutdown() returns that
+ * error and does not shut down: nothing is lost, and a retry continues.
+ */
+int zctls_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	struct zctls_sock *ctx = zctls_sk(sk);
+	int flags = MSG_NOSIGNAL;
+	int err = 0;
+
+	if (sock->file && (sock->file->f_flags & O_NONBLOCK))
+		flags |= MSG_DONTWAIT;
+	mutex_lock(&ctx->tx_lock);
+	if (ctx->tx && (how == SHUT_WR || how == SHUT_RDWR)) {
+		lock_sock(sk);
+		err = zctls_tx_flush(sk, ctx->tx, flags);
+		release_sock(sk);
+	}
+	if (!err)
+		err = ctx->sk_ops->shutdown(sock, how);
+	mutex_unlock(&ctx->tx_lock);
+	return err;
+}
+
+/*
  * First half of close, under ctx->tx_lock and the socket lock: stop
  * write_space from scheduling more work, then give TCP every byte that
  * sendmsg() reported sent: the sealed record, and the open record sealed
@@ -425,11 +596,8 @@ void zctls_tx_stop(struct sock *sk, struct zctls_sock *ctx)
 	if (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)
 		return;
 
-	zctls_tx_make_room(sk, tx);
 	sk->sk_sndtimeo = min_t(long, sndtimeo, ZCTLS_CLOSE_FLUSH_TIMEO);
-	err = zctls_tx_push(sk, tx, MSG_NOSIGNAL);
-	if (!err)
-		err = zctls_tx_close_open(sk, tx, MSG_NOSIGNAL);
+	err = zctls_tx_flush(sk, tx, MSG_NOSIGNAL);
 	sk->sk_sndtimeo = sndtimeo;
 	if (err) {
 		zctls_stat_inc(sk, ZCTLS_STAT_TX_CLOSE_ABORT);
@@ -444,6 +612,7 @@ void zctls_tx_free(struct sock *sk, struct zctls_sock *ctx)
 	struct zctls_tx *tx = ctx->tx;
 
 	ctx->tx = NULL;
+	zctls_tx_put_frags(tx);		/* an open record close() did not seal */
 	zctls_crypto_free(&tx->c);
 	kfree_sensitive(tx->plain);
 	zctls_ledger_put();

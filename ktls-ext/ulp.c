@@ -39,9 +39,13 @@ enum {
 static DEFINE_MUTEX(zctls_proto_lock);
 static const struct proto *zctls_proto_base[ZCTLS_FAMILY_NUM];
 static struct proto zctls_protos[ZCTLS_FAMILY_NUM][ZCTLS_CONF_NUM][ZCTLS_CONF_NUM];
-/* Socket ops for sockets with RX keys: poll and splice_read see records. */
+/*
+ * Socket ops for sockets with keys, [family][tx_conf][rx_conf]: with RX
+ * keys poll and splice_read see records; with TX keys shutdown seals the
+ * open record first. [BASE][BASE] is unused: such a socket keeps its ops.
+ */
 static const struct proto_ops *zctls_ops_base[ZCTLS_FAMILY_NUM];
-static struct proto_ops zctls_ops[ZCTLS_FAMILY_NUM];
+static struct proto_ops zctls_ops[ZCTLS_FAMILY_NUM][ZCTLS_CONF_NUM][ZCTLS_CONF_NUM];
 
 static void zctls_sk_proto_close(struct sock *sk, long timeout);
 
@@ -85,12 +89,22 @@ static void zctls_build_family(int family, const struct proto *base)
 
 static void zctls_build_ops(int family, const struct proto_ops *base)
 {
-	struct proto_ops *ops = &zctls_ops[family];
+	struct proto_ops *ops;
+	int tx, rx;
 
-	*ops = *base;
-	ops->poll = zctls_poll;
-	ops->splice_read = zctls_splice_read;
-	ops->read_sock = zctls_read_sock;
+	for (tx = 0; tx < ZCTLS_CONF_NUM; tx++) {
+		for (rx = 0; rx < ZCTLS_CONF_NUM; rx++) {
+			ops = &zctls_ops[family][tx][rx];
+			*ops = *base;
+			if (rx == ZCTLS_CONF_SW) {
+				ops->poll = zctls_poll;
+				ops->splice_read = zctls_splice_read;
+				ops->read_sock = zctls_read_sock;
+			}
+			if (tx == ZCTLS_CONF_SW)
+				ops->shutdown = zctls_shutdown;
+		}
+	}
 }
 
 /*
@@ -130,11 +144,14 @@ void zctls_ulp_update_proto(struct sock *sk, struct zctls_sock *ctx)
 	int family = zctls_family(sk);
 	struct proto *p = &zctls_protos[family][ctx->tx_conf][ctx->rx_conf];
 
+	bool keys = ctx->tx_conf != ZCTLS_CONF_BASE ||
+		    ctx->rx_conf != ZCTLS_CONF_BASE;
+
 	WRITE_ONCE(sk->sk_prot, p);
 	if (sk->sk_socket && ctx->sk_ops)
 		WRITE_ONCE(sk->sk_socket->ops,
-			   ctx->rx_conf == ZCTLS_CONF_SW ? &zctls_ops[family] :
-							   ctx->sk_ops);
+			   keys ? &zctls_ops[family][ctx->tx_conf][ctx->rx_conf] :
+				  ctx->sk_ops);
 }
 
 static struct zctls_sock *zctls_ctx_alloc(struct sock *sk)

@@ -97,10 +97,30 @@ struct zctls_rec {
 	struct page *pages[];
 };
 
+/*
+ * TLS_TX_ZEROCOPY_RO: a piece of the open record's plaintext in a page the
+ * record holds a reference on (a page-cache page from sendfile/splice),
+ * read only by the AEAD when the record is sealed. At most one page.
+ */
+struct zctls_tx_frag {
+	struct page *page;
+	u32 off;
+	u32 len;
+};
+
+#define ZCTLS_TX_FRAGS		32	/* pieces per zero-copy record */
+
 struct zctls_tx {
 	struct zctls_crypto c;
-	u8 *plain;			/* the open record */
+	/*
+	 * The open record: plain_len bytes, either copied into plain or, if
+	 * nfrags is not zero, all in frags (never both).
+	 */
+	u8 *plain;
 	u32 plain_len;
+	u8 nfrags;
+	u8 type_byte;			/* TLS 1.3 inner type of a frags record */
+	struct zctls_tx_frag frags[ZCTLS_TX_FRAGS];
 	u8 *ct;				/* a sealed record being handed to TCP */
 	u32 ct_len;
 	u32 ct_off;			/* bytes of ct already accepted by TCP */
@@ -115,7 +135,7 @@ struct zctls_tx {
 	u8 aad[ZCTLS_AAD_MAX];
 	u8 aad_out[ZCTLS_AAD_MAX];	/* the AEAD writes the AAD through */
 	u8 iv[ZCTLS_AEAD_IV_MAX];
-	struct scatterlist src[2], dst[2];
+	struct scatterlist src[ZCTLS_TX_FRAGS + 2], dst[2];
 };
 
 #define ZCTLS_REC_MAX_PAGES	DIV_ROUND_UP(ZCTLS_MAX_PLAIN + 256, PAGE_SIZE)
@@ -254,6 +274,7 @@ void zctls_tx_stop(struct sock *sk, struct zctls_sock *ctx);
 void zctls_tx_free(struct sock *sk, struct zctls_sock *ctx);
 int zctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
 void zctls_splice_eof(struct socket *sock);
+int zctls_shutdown(struct socket *sock, int how);
 #ifdef ZCTLS_HAVE_SENDPAGE
 int zctls_sendpage(struct sock *sk, struct page *page, int offset,
 		   size_t size, int flags);
@@ -336,6 +357,7 @@ enum zctls_stat_item {
 	ZCTLS_STAT_RX_REKEY_RECEIVED,
 	ZCTLS_STAT_TX_CLOSE_ABORT,	/* close() could not flush: reset sent */
 	ZCTLS_STAT_TX_RECORDS,		/* records sealed by the kernel */
+	ZCTLS_STAT_TX_ZEROCOPY,		/* of those, sealed from referenced pages */
 	/* The arena (arena_rx.c). */
 	ZCTLS_STAT_ARENA_RX_ZEROCOPY,	/* records in a slot of their own */
 	ZCTLS_STAT_ARENA_RX_PACKED,	/* small records in a shared slot */

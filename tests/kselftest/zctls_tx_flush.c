@@ -5,6 +5,9 @@
  *  - close() seals and sends the open record (MSG_MORE, or a record that
  *    was complete but waiting for TCP room), after non-blocking bursts
  *    into a peer that is not reading;
+ *  - shutdown(SHUT_WR) and shutdown(SHUT_RDWR) seal and send the open
+ *    record before TCP's FIN: the peer reads every byte, then end of
+ *    stream; after it send() fails with EPIPE instead of taking bytes;
  *  - MSG_EOR ends a record, and MSG_EOR with MSG_MORE is refused (tls.ko);
  *  - the 64-bit record sequence never wraps: the record with sequence
  *    number 2^64-1 is the last a key seals, the next send() fails with
@@ -271,6 +274,55 @@ TEST_F(tx, close_with_linger_delivers_open_record)
 	EXPECT_EQ(close(self->ktls), 0);
 	self->ktls = -1;
 	EXPECT_EQ(expect_stream(_metadata, self, 0, 5000), 1);
+}
+
+TEST_F(tx, shutdown_wr_seals_open_record_before_eof)
+{
+	size_t i;
+
+	for (i = 0; i < 100; i++)
+		self->buf[i] = pat(i);
+	ASSERT_EQ(send(self->ktls, self->buf, 100, MSG_MORE), 100);
+	EXPECT_EQ(shutdown(self->ktls, SHUT_WR), 0);
+	EXPECT_EQ(expect_stream(_metadata, self, 0, 100), 1);
+}
+
+TEST_F(tx, shutdown_rdwr_seals_open_record_before_eof)
+{
+	size_t i;
+
+	for (i = 0; i < 3000; i++)
+		self->buf[i] = pat(i);
+	ASSERT_EQ(send(self->ktls, self->buf, 1000, MSG_MORE), 1000);
+	ASSERT_EQ(send(self->ktls, self->buf + 1000, 2000, MSG_MORE), 2000);
+	EXPECT_EQ(shutdown(self->ktls, SHUT_RDWR), 0);
+	EXPECT_EQ(expect_stream(_metadata, self, 0, 3000), 1);
+}
+
+/* A sealed record TCP had no room for, and an open one: both arrive. */
+TEST_F(tx, shutdown_wr_after_nonblocking_burst_with_msg_more_delivers_every_byte)
+{
+	size_t total = burst(_metadata, self, MSG_MORE);
+
+	EXPECT_GT(total, (size_t)0);
+	EXPECT_EQ(shutdown(self->ktls, SHUT_WR), 0);
+	expect_stream(_metadata, self, 0, total);
+}
+
+TEST_F(tx, send_after_shutdown_wr_is_epipe)
+{
+	size_t i;
+
+	for (i = 0; i < 200; i++)
+		self->buf[i] = pat(i);
+	ASSERT_EQ(send(self->ktls, self->buf, 100, MSG_MORE), 100);
+	ASSERT_EQ(shutdown(self->ktls, SHUT_WR), 0);
+	EXPECT_EQ(send(self->ktls, self->buf + 100, 100,
+		       MSG_MORE | MSG_NOSIGNAL), -1);
+	EXPECT_EQ(errno, EPIPE);
+	EXPECT_EQ(send(self->ktls, self->buf + 100, 100, MSG_NOSIGNAL), -1);
+	EXPECT_EQ(errno, EPIPE);
+	EXPECT_EQ(expect_stream(_metadata, self, 0, 100), 1);
 }
 
 TEST_F(tx, msg_eor_ends_the_record)

@@ -17,12 +17,18 @@
  *     nonce = (salt || iv) XOR (0^32 || seq); AAD (1.2) as above, AAD (1.3)
  *     = the record header, 23 || 3,3 || ciphertext length.
  *
+ * The TX records are sent three ways: send(), sendfile() of a file in the
+ * page cache (copied when taken), and sendfile() with TLS_TX_ZEROCOPY_RO
+ * (encrypted straight from the page-cache pages); all must match.
+ *
  * Then the reverse: the oracle seals two records at the same sequence
  * numbers and zctls must open them (RX keys with the same rec_seq).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/tls.h>
@@ -35,6 +41,9 @@
 
 #ifndef SOL_TLS
 #define SOL_TLS 282
+#endif
+#ifndef TLS_TX_ZEROCOPY_RO
+#define TLS_TX_ZEROCOPY_RO 3
 #endif
 
 #define HDR	5
@@ -248,33 +257,88 @@ static int kat_pair(struct kat_keys *k, int dir, int *z, int *peer)
 	return setsockopt(*z, SOL_TLS, dir, info, len);
 }
 
-TEST_F(kat, tx_records_match_oracle_at_nonzero_sequence_numbers)
+enum kat_tx_mode { KAT_SEND, KAT_SENDFILE, KAT_SENDFILE_ZC };
+
+/* A file holding @plain, unlinked, in the page cache; -1 on error. */
+static int kat_file(const uint8_t *plain)
+{
+	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/zctls_tx_kat.XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	if (write(fd, plain, PLEN) != PLEN) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One record of PLEN bytes of the file (or buffer) @mode says. */
+static int kat_send(int z, int file, const uint8_t *plain,
+		    enum kat_tx_mode mode)
+{
+	off_t off = 0;
+
+	if (mode == KAT_SEND)
+		return send(z, plain, PLEN, 0) == PLEN ? 0 : -1;
+	return sendfile(z, file, &off, PLEN) == PLEN ? 0 : -1;
+}
+
+static void kat_tx(struct __test_metadata *_metadata, struct kat_keys *k,
+		   const uint8_t *plain, enum kat_tx_mode mode)
 {
 	uint8_t got[HDR + 8 + PLEN + 1 + TAG], want[sizeof(got)], exp[8];
+	int z, peer, r, len, one = 1, file = -1;
 	uint64_t iv64;
 	unsigned int s;
-	int z, peer, r, len;
 
+	if (mode != KAT_SEND)
+		ASSERT_GE(file = kat_file(plain), 0);
 	for (s = 0; s < sizeof(starts) / sizeof(starts[0]); s++) {
-		self->k.seq = starts[s];
-		ASSERT_EQ(kat_pair(&self->k, TLS_TX, &z, &peer), 0);
-		iv64 = get64(self->k.iv);
+		k->seq = starts[s];
+		ASSERT_EQ(kat_pair(k, TLS_TX, &z, &peer), 0);
+		if (mode == KAT_SENDFILE_ZC)
+			ASSERT_EQ(setsockopt(z, SOL_TLS, TLS_TX_ZEROCOPY_RO,
+					     &one, sizeof(one)), 0);
+		iv64 = get64(k->iv);
 		for (r = 0; r < 2; r++) {
-			ASSERT_EQ(send(z, self->plain, PLEN, 0), PLEN);
-			len = HDR + (self->k.explicit_nonce ? 8 : 0) + PLEN +
-			      (variant->version == TLS_1_3_VERSION) + TAG;
+			ASSERT_EQ(kat_send(z, file, plain, mode), 0);
+			len = HDR + (k->explicit_nonce ? 8 : 0) + PLEN +
+			      (k->version == TLS_1_3_VERSION) + TAG;
 			ASSERT_EQ(read_full(peer, got, len), 0);
 			put64(exp, iv64 + r);
-			ASSERT_EQ(kat_seal(&self->k, exp, self->plain, PLEN,
-					   want), len);
+			ASSERT_EQ(kat_seal(k, exp, plain, PLEN, want), len);
 			EXPECT_EQ(memcmp(got, want, len), 0)
 				TH_LOG("record %d after seq %#llx differs", r,
 				       (unsigned long long)starts[s]);
-			self->k.seq++;
+			k->seq++;
 		}
 		close(z);
 		close(peer);
 	}
+	if (file >= 0)
+		close(file);
+}
+
+TEST_F(kat, tx_records_match_oracle_at_nonzero_sequence_numbers)
+{
+	kat_tx(_metadata, &self->k, self->plain, KAT_SEND);
+}
+
+TEST_F(kat, tx_sendfile_records_match_oracle_at_nonzero_sequence_numbers)
+{
+	kat_tx(_metadata, &self->k, self->plain, KAT_SENDFILE);
+}
+
+/* Encrypted from the page-cache pages, not from a copy. */
+TEST_F(kat, tx_sendfile_zerocopy_ro_records_match_oracle_at_nonzero_sequence_numbers)
+{
+	kat_tx(_metadata, &self->k, self->plain, KAT_SENDFILE_ZC);
 }
 
 TEST_F(kat, rx_opens_oracle_records_at_nonzero_sequence_numbers)

@@ -48,6 +48,14 @@
  * send call reports sent are never lost by zctls:
  *  - a record that cannot be sealed stays queued and the caller gets the
  *    error (a later call retries it);
+ *  - shutdown(SHUT_WR) and shutdown(SHUT_RDWR) seal the open record and
+ *    hand it, with any sealed record TCP has not taken yet, to TCP before
+ *    its FIN: the peer reads every byte, then end of stream. If that
+ *    fails (sealing, TCP's error, EAGAIN on a non-blocking socket under
+ *    memory pressure), shutdown() returns the error and does not shut the
+ *    socket down; a later call retries. After it, send calls fail with
+ *    EPIPE (SIGPIPE unless MSG_NOSIGNAL), as on TCP. tls.ko drops an open
+ *    record here;
  *  - close() seals the open record and hands it, with any sealed record
  *    TCP has not taken yet, to TCP, which sends it as it sends its own
  *    queue: in the background, or before close() returns under SO_LINGER
@@ -70,11 +78,21 @@
  * Other kTLS options, with kTLS's names and values (<linux/tls.h>):
  *
  *   TLS_TX_ZEROCOPY_RO (int, 0 or 1; set before or after TLS_TX)
- *     The caller promises not to modify pages it sendfile()s while they
- *     are in flight, so that a kTLS device offload may send them without
- *     a copy. zctls has no device offload and always copies (encrypts
- *     from) the data when it is sent, so the promise changes nothing; it
- *     is recorded and getsockopt() reports it.
+ *     The caller promises, as with tls.ko, not to modify the file (or
+ *     any page) it sendfile()s or splice()s into the socket until the
+ *     records holding those bytes are sealed. With it, zctls encrypts
+ *     straight from the page-cache pages into the ciphertext record: the
+ *     pages are only read, by the AEAD, and no plaintext copy is made
+ *     (ZctlsTxZeroCopy counts such records). A record may be sealed
+ *     after sendfile() returns (a splice with SPLICE_F_MORE or MSG_MORE
+ *     leaves it open until it fills, the next send ends it, shutdown() or
+ *     close()); until then it holds references on the pages. If the file
+ *     is modified meanwhile, the peer receives whatever the pages held
+ *     when the record was sealed: a record that authenticates, but
+ *     possibly a mix of old and new bytes. Nothing else is affected.
+ *     Without the option (the default), sendfile() and splice() copy the
+ *     bytes when they take them, so later writes to the file never reach
+ *     the peer. send() always copies. getsockopt() reports the option.
  *
  *   TLS_RX_EXPECT_NO_PAD (int, 0 or 1; TLS 1.3 only, after TLS_RX,
  *   EINVAL otherwise)
