@@ -11,7 +11,10 @@
 # issued before the reload still resume after it (a session ID belongs to
 # the configuration that issued it: after a reload it is a full
 # handshake, not checked here).  Last, the same session-ID pairs with
-# the mbedTLS engine.
+# the mbedTLS engine.  PX_RESUME_ROUNDS pairs per kind (default 6): with
+# 6, none crossing workers has probability 4^-6 per kind and crossing is
+# required; with fewer (the emulated guest) it is reported only, while
+# every resumption must still succeed wherever it lands.
 . "$(dirname "$0")/../lib.sh"
 gen_certs
 start_backend --echo
@@ -89,11 +92,18 @@ for v in $KINDS; do
 done
 [ "$resumed" = $((3 * ROUNDS)) ] && ok "all $resumed second connections resumed" ||
 	fail "$resumed of $((3 * ROUNDS)) second connections resumed"
-# 4 workers, $ROUNDS pairs of a kind: none crossing has probability 4^-$ROUNDS
+# crossed KIND COUNT: some pair of KIND must have crossed workers
+crossed() {
+	if [ "$2" -gt 0 ]; then
+		ok "$1: $2 pairs resumed on another worker than the issuer"
+	elif [ "$ROUNDS" -ge 6 ]; then
+		fail "$1: no pair crossed workers: the test did not show sharing"
+	else
+		echo "note: $1: no pair crossed workers in $ROUNDS rounds (required from 6)"
+	fi
+}
 for v in $KINDS; do
-	eval "n=\${crossed_$(echo "$v" | tr .- __):-0}"
-	[ "$n" -gt 0 ] && ok "$v: $n pairs resumed on another worker than the issuer" ||
-		fail "$v: no pair crossed workers: the test did not show sharing"
+	eval "crossed $v \${crossed_$(echo "$v" | tr .- __):-0}"
 done
 wait_for metric_is zctls_proxy_handshakes_resumed_total $resumed &&
 	ok "handshakes_resumed_total $resumed" ||
@@ -138,6 +148,5 @@ for r in $(seq $ROUNDS); do
 done
 [ "$resumed" = $ROUNDS ] && ok "mbedtls: all $ROUNDS session IDs resumed" ||
 	fail "mbedtls: $resumed of $ROUNDS session IDs resumed"
-[ "$crossed_1_2_id" -gt 0 ] && ok "mbedtls: $crossed_1_2_id pairs resumed on another worker" ||
-	fail "mbedtls: no pair crossed workers: the test did not show sharing"
+crossed "mbedtls 1.2-id" "$crossed_1_2_id"
 finish
