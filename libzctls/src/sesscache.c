@@ -22,7 +22,7 @@ struct zc_sess_entry {
 	struct zc_sess_entry *hnext;	/* hash chain */
 	struct zc_sess_entry *newer;	/* insertion order */
 	struct zc_sess_entry *older;
-	uint64_t expires;		/* CLOCK_MONOTONIC seconds */
+	uint64_t expires;		/* CLOCK_MONOTONIC ms */
 	enum zctls_engine engine;
 	uint8_t id[ZC_SESS_MAX_ID];
 	size_t idlen;
@@ -30,12 +30,12 @@ struct zc_sess_entry {
 	uint8_t data[];
 };
 
-static uint64_t now_s(void)
+static uint64_t now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* FNV-1a; the IDs are the server's random bytes. */
@@ -158,7 +158,7 @@ int zc_sess_cache_put(struct zc_sess_cache *sc, enum zctls_engine engine,
 		      size_t len)
 {
 	struct zc_sess_entry *e, *old;
-	uint64_t now = now_s();
+	uint64_t now = now_ms();
 	size_t b;
 	int rc = -1;
 
@@ -177,7 +177,7 @@ int zc_sess_cache_put(struct zc_sess_cache *sc, enum zctls_engine engine,
 	if (sc->max == 0 || buckets_locked(sc) < 0)
 		goto out;
 	expire_locked(sc, now);
-	e->expires = now + sc->lifetime;
+	e->expires = now + (uint64_t)sc->lifetime * 1000;
 	if ((old = find_locked(sc, engine, id, idlen)) != NULL)
 		evict(sc, old);
 	while (sc->n >= sc->max)
@@ -217,7 +217,7 @@ int zc_sess_cache_get(struct zc_sess_cache *sc, enum zctls_engine engine,
 	if (idlen == 0 || idlen > ZC_SESS_MAX_ID)
 		return -1;
 	pthread_mutex_lock(&sc->lock);
-	expire_locked(sc, now_s());
+	expire_locked(sc, now_ms());
 	e = find_locked(sc, engine, id, idlen);
 	if (e != NULL && (*data = malloc(e->len ? e->len : 1)) != NULL) {
 		memcpy(*data, e->data, e->len);
