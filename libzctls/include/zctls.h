@@ -112,6 +112,16 @@ int zctls_config_set_session_resumption(struct zctls_config *config,
 					int enable);
 
 /*
+ * The server's TLS 1.2 session-ID cache.  One per configuration, shared
+ * by all server contexts made from it (threads included), so a session
+ * ID issued by one context resumes on another.  At most entries sessions
+ * (0: none; tickets only), each kept lifetime seconds, which is also the
+ * lifetime of issued sessions and tickets.  Default 20480 entries, 300 s.
+ */
+int zctls_config_set_session_cache(struct zctls_config *config,
+				   size_t entries, unsigned lifetime);
+
+/*
  * Server session-ticket keys shared by several contexts (workers) so a
  * session issued by one resumes on any: one or two keys of
  * ZCTLS_TICKET_KEY_LEN bytes each (16 name, 32 HMAC secret, 32 AES key).

@@ -21,6 +21,7 @@ struct zctls_config *zctls_config_new(void)
 	cfg->max_version = ZCTLS_TLS1_3;
 	cfg->engine = ZCTLS_ENGINE_OPENSSL;
 	cfg->backend = ZCTLS_BACKEND_AUTO;
+	zc_sess_cache_init(&cfg->sess_cache);
 	return cfg;
 }
 
@@ -49,6 +50,7 @@ void zc_config_unref(struct zctls_config *cfg)
 	free(cfg->ciphersuites);
 	zc_config_save_session(cfg, ZCTLS_ENGINE_OPENSSL, NULL, NULL);
 	explicit_bzero(cfg->ticket_keys, sizeof(cfg->ticket_keys));
+	zc_sess_cache_destroy(&cfg->sess_cache);
 	free(cfg);
 }
 
@@ -288,6 +290,30 @@ int zctls_config_set_ticket_keys(struct zctls_config *config, const void *keys,
 	if (len > 0)
 		memcpy(config->ticket_keys, k, len);
 	config->nticket_keys = (unsigned)n;
+	return 0;
+}
+
+/*
+ * The server's TLS 1.2 session-ID cache, shared by every context made
+ * from this configuration: at most entries sessions, each for lifetime
+ * seconds (also the lifetime of the sessions and tickets the server
+ * issues).  entries 0: no session-ID cache (tickets only).  Setting it
+ * empties the cache.
+ */
+int zctls_config_set_session_cache(struct zctls_config *config,
+				   size_t entries, unsigned lifetime)
+{
+	if (entries > ZC_SESS_MAX_ENTRIES) {
+		zc_config_fail(config, "session cache: %zu entries; at most %u",
+			       entries, ZC_SESS_MAX_ENTRIES);
+		return -1;
+	}
+	if (lifetime == 0 || lifetime > ZC_SESS_MAX_LIFETIME) {
+		zc_config_fail(config, "session cache: lifetime %u s; expected "
+			       "1 to %u", lifetime, ZC_SESS_MAX_LIFETIME);
+		return -1;
+	}
+	zc_sess_cache_set(&config->sess_cache, entries, lifetime);
 	return 0;
 }
 

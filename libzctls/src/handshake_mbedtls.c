@@ -21,7 +21,6 @@
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/oid.h>
-#include <mbedtls/ssl_cache.h>
 #include <mbedtls/ssl_ticket.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
@@ -53,9 +52,8 @@ struct mb_ctx {
 	int suites[MAX_SUITES + 1];
 	char alpn_buf[256];
 	const char *alpn[MAX_ALPN + 1];
-	/* Server resumption: session-ID cache and ticket keys. */
+	/* Server resumption: ticket keys (session IDs: the config's cache). */
 	int resume;
-	mbedtls_ssl_cache_context cache;
 	mbedtls_ssl_ticket_context ticket;
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
@@ -149,7 +147,6 @@ static void mb_ctx_free(struct zctls *c)
 	}
 	mbedtls_x509_crt_free(&mc->ca);
 	if (mc->resume) {
-		mbedtls_ssl_cache_free(&mc->cache);
 		mbedtls_ssl_ticket_free(&mc->ticket);
 		mbedtls_ctr_drbg_free(&mc->drbg);
 		mbedtls_entropy_free(&mc->entropy);
@@ -185,7 +182,6 @@ static int resume_init(struct zctls *c, struct mb_ctx *mc)
 	int rc;
 
 	mc->resume = 1;
-	mbedtls_ssl_cache_init(&mc->cache);
 	mbedtls_ssl_ticket_init(&mc->ticket);
 	mbedtls_entropy_init(&mc->entropy);
 	mbedtls_ctr_drbg_init(&mc->drbg);
@@ -197,7 +193,7 @@ static int resume_init(struct zctls *c, struct mb_ctx *mc)
 					      mbedtls_ctr_drbg_random,
 					      &mc->drbg,
 					      MBEDTLS_CIPHER_AES_256_GCM,
-					      86400);
+					      c->config->sess_cache.lifetime);
 	return rc ? mb_fail(c, ZCTLS_E_CONFIG, "session tickets", rc) : 0;
 }
 
@@ -362,23 +358,62 @@ static int sni_cb(void *arg, mbedtls_ssl_context *ssl,
 	return mbedtls_ssl_set_hs_own_cert(ssl, &mc->cert[idx], &mc->key[idx]);
 }
 
-/* Server resumption through the context's cache and tickets, noted. */
+/*
+ * Server session IDs through the configuration's cache (sesscache.c),
+ * shared by all its contexts; sessions are stored serialised.  Taking
+ * one is noted (zctls_conn_session_reused).
+ */
 static int cache_get(void *arg, mbedtls_ssl_session *session)
 {
 	struct mb_hs *hs = arg;
-	struct mb_ctx *mc = hs->conn->engine_ctx;
-	int rc = mbedtls_ssl_cache_get(&mc->cache, session);
+	mbedtls_ssl_session tmp;
+	uint8_t *buf;
+	size_t len;
+	int rc;
 
-	hs->resumed |= rc == 0;
-	return rc;
+	if (zc_sess_cache_get(&hs->conn->config->sess_cache,
+			      ZCTLS_ENGINE_MBEDTLS, session->id,
+			      session->id_len, &buf, &len) < 0)
+		return -1;
+	mbedtls_ssl_session_init(&tmp);
+	rc = mbedtls_ssl_session_load(&tmp, buf, len);
+	explicit_bzero(buf, len);
+	free(buf);
+	/* The caller may have filled in the suite it is about to use. */
+	if (rc == 0 && (tmp.id_len != session->id_len ||
+			memcmp(tmp.id, session->id, tmp.id_len) != 0 ||
+			(session->ciphersuite != 0 &&
+			 tmp.ciphersuite != session->ciphersuite)))
+		rc = -1;
+	if (rc != 0) {
+		mbedtls_ssl_session_free(&tmp);
+		return -1;
+	}
+	mbedtls_ssl_session_free(session);
+	*session = tmp;		/* moved: session owns its certificate now */
+	explicit_bzero(&tmp, sizeof(tmp));
+	hs->resumed = 1;
+	return 0;
 }
 
 static int cache_set(void *arg, const mbedtls_ssl_session *session)
 {
 	struct mb_hs *hs = arg;
-	struct mb_ctx *mc = hs->conn->engine_ctx;
+	unsigned char *buf;
+	size_t len = 0;
+	int rc;
 
-	return mbedtls_ssl_cache_set(&mc->cache, session);
+	mbedtls_ssl_session_save(session, NULL, 0, &len);
+	if (len == 0 || len > ZC_SESS_MAX_DATA || (buf = malloc(len)) == NULL)
+		return -1;	/* not kept: a full handshake next time */
+	rc = mbedtls_ssl_session_save(session, buf, len, &len);
+	if (rc == 0)
+		rc = zc_sess_cache_put(&hs->conn->config->sess_cache,
+				       ZCTLS_ENGINE_MBEDTLS, session->id,
+				       session->id_len, buf, len);
+	explicit_bzero(buf, len);
+	free(buf);
+	return rc;
 }
 
 static int ticket_write(void *arg, const mbedtls_ssl_session *session,
@@ -417,12 +452,12 @@ static void setup_auth(struct zctls *c, struct mb_hs *hs, struct mb_ctx *mc)
 		mbedtls_ssl_conf_authmode(conf, modes[c->config->verify_client]);
 		if (c->config->verify_client)
 			mbedtls_ssl_conf_ca_chain(conf, &mc->ca, NULL);
-		if (mc->resume) {
+		if (mc->resume && c->config->sess_cache.max > 0)
 			mbedtls_ssl_conf_session_cache(conf, hs, cache_get,
 						       cache_set);
+		if (mc->resume)
 			mbedtls_ssl_conf_session_tickets_cb(conf, ticket_write,
 							    ticket_parse, hs);
-		}
 	} else if (c->config->noverify) {
 		mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_NONE);
 	} else {

@@ -226,6 +226,89 @@ static int ticket_key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 	return i == 1 && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
 }
 
+/*
+ * Server session IDs live in the configuration's cache (sesscache.c),
+ * shared by all contexts made from it, not in OpenSSL's per-SSL_CTX one:
+ * TLS 1.2 sessions are stored serialised under their ID.  TLS 1.3
+ * resumes with (stateless) tickets only, so its sessions are not kept.
+ */
+static int srv_new_session_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	struct zctls *c = conn_of(ssl);
+	const unsigned char *id;
+	unsigned idlen;
+	unsigned char *der, *p;
+	int len;
+
+	if (c == NULL || SSL_SESSION_get_protocol_version(sess) != TLS1_2_VERSION)
+		return 0;
+	id = SSL_SESSION_get_id(sess, &idlen);
+	len = i2d_SSL_SESSION(sess, NULL);
+	if (idlen == 0 || len <= 0 || len > ZC_SESS_MAX_DATA ||
+	    (der = malloc((size_t)len)) == NULL)
+		return 0;
+	p = der;
+	if (i2d_SSL_SESSION(sess, &p) == len)
+		zc_sess_cache_put(&c->config->sess_cache, ZCTLS_ENGINE_OPENSSL,
+				  id, idlen, der, (size_t)len);
+	explicit_bzero(der, (size_t)len);
+	free(der);
+	return 0;	/* no reference kept */
+}
+
+static SSL_SESSION *srv_get_session_cb(SSL *ssl, const unsigned char *id,
+				       int idlen, int *copy)
+{
+	struct zctls *c = conn_of(ssl);
+	const unsigned char *p;
+	SSL_SESSION *sess;
+	uint8_t *der;
+	size_t len;
+
+	*copy = 0;	/* the reference returned is OpenSSL's */
+	if (c == NULL || idlen <= 0 ||
+	    zc_sess_cache_get(&c->config->sess_cache, ZCTLS_ENGINE_OPENSSL,
+			      id, (size_t)idlen, &der, &len) < 0)
+		return NULL;
+	p = der;
+	sess = d2i_SSL_SESSION(NULL, &p, (long)len);
+	explicit_bzero(der, len);
+	free(der);
+	ERR_clear_error();
+	return sess;
+}
+
+/* OpenSSL found the session bad (or timed out): forget it. */
+static void srv_remove_session_cb(SSL_CTX *ctx, SSL_SESSION *sess)
+{
+	struct zctls_config *cfg = SSL_CTX_get_app_data(ctx);
+	const unsigned char *id;
+	unsigned idlen;
+
+	if (cfg == NULL)
+		return;
+	id = SSL_SESSION_get_id(sess, &idlen);
+	zc_sess_cache_remove(&cfg->sess_cache, ZCTLS_ENGINE_OPENSSL, id, idlen);
+}
+
+static void server_resumption(struct zctls *c, SSL_CTX *ctx)
+{
+	struct zc_sess_cache *sc = &c->config->sess_cache;
+
+	/* No cache: no session IDs, that nothing could resume. */
+	SSL_CTX_set_session_cache_mode(ctx, sc->max == 0 ? SSL_SESS_CACHE_OFF :
+				       SSL_SESS_CACHE_SERVER |
+				       SSL_SESS_CACHE_NO_INTERNAL);
+	SSL_CTX_set_timeout(ctx, sc->lifetime);
+	SSL_CTX_set_app_data(ctx, c->config);
+	SSL_CTX_sess_set_new_cb(ctx, srv_new_session_cb);
+	SSL_CTX_sess_set_get_cb(ctx, srv_get_session_cb);
+	SSL_CTX_sess_set_remove_cb(ctx, srv_remove_session_cb);
+	SSL_CTX_set_num_tickets(ctx, 2);
+	if (c->config->nticket_keys > 0)
+		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb);
+}
+
 static void set_resumption(struct zctls *c, SSL_CTX *ctx)
 {
 	static const unsigned char sid_ctx[] = "libzctls";
@@ -236,10 +319,7 @@ static void set_resumption(struct zctls *c, SSL_CTX *ctx)
 		SSL_CTX_set_num_tickets(ctx, 0);
 		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 	} else if (c->is_server) {
-		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-		SSL_CTX_set_num_tickets(ctx, 2);
-		if (c->config->nticket_keys > 0)
-			SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb);
+		server_resumption(c, ctx);
 	} else {
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
 					       SSL_SESS_CACHE_NO_INTERNAL_STORE);

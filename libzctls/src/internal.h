@@ -6,6 +6,7 @@
 #ifndef ZCTLS_INTERNAL_H
 #define ZCTLS_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -205,6 +206,40 @@ struct zc_keypair {
 
 #define ZC_MAX_TICKET_KEYS	2
 
+/* The server session-ID cache shared by a configuration's contexts. */
+#define ZC_SESS_MAX_ID			32	/* TLS session ID */
+#define ZC_SESS_MAX_DATA		8192	/* one serialised session */
+#define ZC_SESS_DEFAULT_ENTRIES		20480
+#define ZC_SESS_DEFAULT_LIFETIME	300	/* seconds */
+#define ZC_SESS_MAX_ENTRIES		(1u << 20)
+#define ZC_SESS_MAX_LIFETIME		604800	/* 7 days, RFC 8446 4.6.1 */
+
+struct zc_sess_entry;
+
+struct zc_sess_cache {
+	pthread_mutex_t lock;
+	size_t max;		/* entries; 0: no cache */
+	unsigned lifetime;	/* seconds */
+	size_t n;
+	size_t nbuckets;	/* a power of two; buckets made on first use */
+	struct zc_sess_entry **buckets;
+	struct zc_sess_entry *oldest, *newest;
+};
+
+void zc_sess_cache_init(struct zc_sess_cache *sc);
+void zc_sess_cache_destroy(struct zc_sess_cache *sc);
+void zc_sess_cache_set(struct zc_sess_cache *sc, size_t max,
+		       unsigned lifetime);
+int zc_sess_cache_put(struct zc_sess_cache *sc, enum zctls_engine engine,
+		      const uint8_t *id, size_t idlen, const void *data,
+		      size_t len);
+int zc_sess_cache_get(struct zc_sess_cache *sc, enum zctls_engine engine,
+		      const uint8_t *id, size_t idlen, uint8_t **data,
+		      size_t *len);
+void zc_sess_cache_remove(struct zc_sess_cache *sc, enum zctls_engine engine,
+			  const uint8_t *id, size_t idlen);
+size_t zc_sess_cache_count(struct zc_sess_cache *sc);
+
 struct zctls_config {
 	unsigned refs;		/* atomic: contexts may be used by threads */
 	char err[256];
@@ -230,6 +265,8 @@ struct zctls_config {
 	unsigned nticket_keys;
 	/* Client resumption: the last session, kept by the engine. */
 	struct zc_saved_session *session;
+	/* Server resumption: TLS 1.2 session IDs, shared by the contexts. */
+	struct zc_sess_cache sess_cache;
 };
 
 /*

@@ -3,8 +3,9 @@
  * The calls a TLS-terminating proxy (zctls-proxy) asked for, on the
  * backend under test (ZCTLS_TEST_BACKEND): zctls_flush,
  * zctls_conn_peer_verified, zctls_conn_rx_stats, zctls_pending,
- * zctls_config_set_ticket_keys, and a configuration shared by contexts
- * used from several threads.
+ * zctls_config_set_ticket_keys, zctls_config_set_session_cache (TLS 1.2
+ * session IDs resumed across the contexts of one configuration), and a
+ * configuration shared by contexts used from several threads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
+
+#include <openssl/ssl.h>
 
 #include "common.h"
 
@@ -448,6 +452,204 @@ static void ticket_key_errors(void)
 	zctls_config_free(cfg);
 }
 
+/* ---- zctls_config_set_session_cache: TLS 1.2 session IDs ---- */
+
+struct sid_server {
+	struct zctls *conn;
+	int fd, rc;
+};
+
+static void *sid_accept(void *arg)
+{
+	struct sid_server *ss = arg;
+
+	ss->rc = zctls_handshake(ss->conn);
+	if (ss->rc != 0)
+		shutdown(ss->fd, SHUT_RDWR);	/* unblock the client */
+	return NULL;
+}
+
+/*
+ * One connection from a plain OpenSSL TLS 1.2 client that takes no
+ * tickets (session IDs only) to server, offering *sess if set; *sess is
+ * replaced by the connection's session.  -1 if the handshake failed,
+ * else 1 if both sides say it resumed, 0 if neither did.
+ */
+static int sid_connect(struct zctls *server, SSL_SESSION **sess)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	struct sid_server ss = { NULL, -1, -1 };
+	struct timeval tv = { .tv_sec = 60 };
+	int cfd, sfd, crc, r = -1;
+	pthread_t th;
+	SSL *ssl;
+
+	t_tcp_pair(&cfd, &sfd);
+	ss.fd = sfd;
+	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(sfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, cfd);
+	if (*sess != NULL)
+		SSL_set_session(ssl, *sess);
+	if (zctls_accept_socket(server, &ss.conn, sfd) < 0) {
+		if (zctls_error_code(ss.conn) == ZCTLS_E_BACKEND)
+			t_skip("backend %s unavailable: %s", t_backend_name(),
+			       zctls_error(ss.conn));
+		goto out;
+	}
+	pthread_create(&th, NULL, sid_accept, &ss);
+	crc = SSL_connect(ssl);
+	if (crc != 1)
+		shutdown(cfd, SHUT_RDWR);
+	pthread_join(th, NULL);
+	if (crc == 1 && ss.rc == 0) {
+		r = SSL_session_reused(ssl) == 1;
+		if (zctls_conn_session_reused(ss.conn) != r) {
+			fprintf(stderr, "client says reused=%d, server %d\n", r,
+				zctls_conn_session_reused(ss.conn));
+			r = -1;
+		}
+		SSL_SESSION_free(*sess);
+		*sess = SSL_get1_session(ssl);
+		SSL_shutdown(ssl);	/* freed unshut, it would be spoilt */
+	} else {
+		fprintf(stderr, "handshake: %d / %s\n", crc, zctls_error(ss.conn));
+	}
+out:
+	zctls_free(ss.conn);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(cfd);
+	close(sfd);
+	return r;
+}
+
+static int sid_len(SSL_SESSION *sess)
+{
+	unsigned len = 0;
+
+	if (sess != NULL)
+		SSL_SESSION_get_id(sess, &len);
+	return (int)len;
+}
+
+static struct zctls_config *sid_config(const struct t_variant *v)
+{
+	struct zctls_config *cfg = t_server_config(v->engine, ZCTLS_TLS1_2,
+						   ZCTLS_TLS1_2);
+
+	zctls_config_set_session_resumption(cfg, 1);
+	return cfg;
+}
+
+/* Contexts of one configuration (workers) resume each other's IDs. */
+static void session_ids_shared(const struct t_variant *v)
+{
+	struct zctls_config *cfg = sid_config(v), *other = sid_config(v);
+	struct zctls *w[4], *x = zctls_server(other);
+	SSL_SESSION *sess = NULL;
+	int i, ok = 1;
+
+	for (i = 0; i < 4; i++)
+		w[i] = zctls_server(cfg);
+	CHECK(sid_connect(w[0], &sess) == 0 && sid_len(sess) > 0,
+	      "%s: first: full handshake, session ID issued", v->name);
+	for (i = 1; i < 8; i++)
+		ok &= sid_connect(w[i % 4], &sess) == 1;
+	CHECK(ok, "%s: one session ID resumed on every context of the "
+	      "configuration", v->name);
+	CHECK(zc_sess_cache_count(&cfg->sess_cache) == 1,
+	      "%s: one entry, %zu", v->name, zc_sess_cache_count(&cfg->sess_cache));
+	/* Another configuration has another cache. */
+	CHECK(sid_connect(x, &sess) == 0, "%s: other configuration: full "
+	      "handshake", v->name);
+	CHECK(sid_connect(w[1], &sess) == 0, "%s: and its session does not "
+	      "resume on the first", v->name);
+	for (i = 0; i < 4; i++)
+		zctls_free(w[i]);
+	zctls_free(x);
+	SSL_SESSION_free(sess);
+	zctls_config_free(cfg);
+	zctls_config_free(other);
+}
+
+/* At most the given number of entries: the oldest goes first. */
+static void session_ids_bounded(const struct t_variant *v)
+{
+	struct zctls_config *cfg = sid_config(v);
+	SSL_SESSION *s[3] = { NULL, NULL, NULL };
+	struct zctls *a, *b;
+	int i, ok = 1;
+
+	CHECK(zctls_config_set_session_cache(cfg, 2, 300) == 0, "set: %s",
+	      zctls_config_error(cfg));
+	a = zctls_server(cfg);
+	b = zctls_server(cfg);
+	for (i = 0; i < 3; i++)
+		ok &= sid_connect(i % 2 ? b : a, &s[i]) == 0;
+	CHECK(ok && zc_sess_cache_count(&cfg->sess_cache) == 2,
+	      "%s: three sessions, %zu entries (want 2)", v->name,
+	      zc_sess_cache_count(&cfg->sess_cache));
+	CHECK(sid_connect(b, &s[0]) == 0, "%s: the oldest was evicted",
+	      v->name);
+	CHECK(sid_connect(a, &s[2]) == 1, "%s: the newest resumes", v->name);
+	zctls_free(a);
+	zctls_free(b);
+	zctls_config_free(cfg);
+	for (i = 0; i < 3; i++)
+		SSL_SESSION_free(s[i]);
+}
+
+/* Expired entries are not served; a cache of 0 entries gives no IDs. */
+static void session_ids_expire_off(const struct t_variant *v)
+{
+	struct zctls_config *cfg = sid_config(v);
+	SSL_SESSION *sess = NULL;
+	struct zctls *a, *b;
+
+	CHECK(zctls_config_set_session_cache(cfg, 16, 1) == 0, "lifetime 1");
+	a = zctls_server(cfg);
+	b = zctls_server(cfg);
+	/* No "resumed at once": a slow (emulated) handshake may take 1 s. */
+	CHECK(sid_connect(a, &sess) == 0 &&
+	      zc_sess_cache_count(&cfg->sess_cache) == 1,
+	      "%s: lifetime 1 s: the session is kept", v->name);
+	sleep(3);	/* a lower bound: any longer wait gives the same */
+	CHECK(sid_connect(b, &sess) == 0, "%s: after 3 s: expired, full "
+	      "handshake", v->name);
+	zctls_free(a);
+	zctls_free(b);
+	zctls_config_free(cfg);
+	cfg = sid_config(v);
+	CHECK(zctls_config_set_session_cache(cfg, 0, 300) == 0, "entries 0");
+	a = zctls_server(cfg);
+	CHECK(sid_connect(a, &sess) == 0 && sid_connect(a, &sess) == 0 &&
+	      zc_sess_cache_count(&cfg->sess_cache) == 0,
+	      "%s: no cache: never resumed by ID", v->name);
+	zctls_free(a);
+	zctls_config_free(cfg);
+	SSL_SESSION_free(sess);
+}
+
+static void session_cache_errors(void)
+{
+	struct zctls_config *cfg = zctls_config_new();
+
+	CHECK(zctls_config_set_session_cache(cfg, 16, 0) == -1 &&
+	      strstr(zctls_config_error(cfg), "lifetime") != NULL,
+	      "lifetime 0: %s", zctls_config_error(cfg));
+	CHECK(zctls_config_set_session_cache(cfg, 16, 604801) == -1,
+	      "lifetime over 7 days");
+	CHECK(zctls_config_set_session_cache(cfg, (size_t)1 << 21, 60) == -1 &&
+	      strstr(zctls_config_error(cfg), "entries") != NULL,
+	      "too many entries: %s", zctls_config_error(cfg));
+	zctls_config_free(cfg);
+}
+
 /* ---- one config, contexts in several threads ---- */
 
 #define THREADS		4
@@ -502,6 +704,12 @@ int main(void)
 	ticket_keys(&t_variants[0]);
 	ticket_keys(&t_variants[1]);
 	ticket_key_errors();
+	for (i = 1; i < T_NVARIANTS; i++) {	/* the TLS 1.2 variants */
+		session_ids_shared(&t_variants[i]);
+		session_ids_bounded(&t_variants[i]);
+		session_ids_expire_off(&t_variants[i]);
+	}
+	session_cache_errors();
 	shared_config_threads();
 	return t_done();
 }

@@ -212,6 +212,7 @@ static void listen_defaults(struct px_listen *l, int line)
 	l->min_version = ZCTLS_TLS1_2;
 	l->max_version = ZCTLS_TLS1_3;
 	l->resumption = -1;
+	l->session_cache = -1;
 	l->handshake_timeout_ms = 10000;
 	l->idle_timeout_ms = 300000;
 	l->connect_timeout_ms = 5000;
@@ -303,6 +304,10 @@ static int listen_key(struct parser *p, struct px_listen *l, char **tok,
 		return parse_secs(p, k, v, &l->connect_timeout_ms);
 	if (strcmp(k, "arena-size") == 0)
 		return parse_size(p, k, v, &l->arena_size);
+	if (strcmp(k, "session-cache") == 0)
+		return parse_int(p, k, v, 0, 1 << 20, &l->session_cache);
+	if (strcmp(k, "session-lifetime") == 0)
+		return parse_secs(p, k, v, &l->session_lifetime_ms);
 	return perr(p, "unknown key \"%s\" in listen section", k);
 }
 

@@ -112,6 +112,8 @@ static const char *str(const char *s)
  * The one line per connection, at close.  records_copied counts client
  * records received by copy rather than lent from zctls.ko's arena (of
  * them, arena_full because every slot was revealed at the time).
+ * down_path: how backend data went to the client (splice(2) through a
+ * pipe on the kernel record layers, send otherwise; - if no relay).
  */
 static void log_close(struct px_conn *c, const char *why)
 {
@@ -127,8 +129,8 @@ static void log_close(struct px_conn *c, const char *why)
 	px_log(PX_LOG_INFO, "conn client=%s listen=%s worker=%d backend=%s "
 	       "version=%s cipher=%s alpn=%s sni=%s resumed=%s "
 	       "record_layer=%s up=%llu down=%llu records_lent=%llu "
-	       "records_copied=%llu arena_full=%llu duration_ms=%llu "
-	       "end=\"%s\"",
+	       "records_copied=%llu arena_full=%llu down_path=%s "
+	       "duration_ms=%llu end=\"%s\"",
 	       c->client, c->site->lc->listen.text, c->w->id,
 	       c->backend[0] ? c->backend : "-",
 	       c->st == ST_HANDSHAKE ? "-" : str(zctls_conn_version(t)),
@@ -138,6 +140,7 @@ static void log_close(struct px_conn *c, const char *why)
 	       reused < 0 ? "-" : reused ? "yes" : "no",
 	       str(zctls_conn_backend(t)), c->up, c->down, rx.lent,
 	       rx.copied, rx.arena_full,
+	       c->splice ? "splice" : c->buf ? "send" : "-",
 	       (unsigned long long)(px_now_ms() - c->start), why);
 }
 

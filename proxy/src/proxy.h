@@ -57,7 +57,13 @@ struct px_listen {
 	int record_backend;		/* enum zctls_backend */
 	int engine;			/* enum zctls_engine */
 	size_t arena_size;		/* 0: library default */
+	long session_cache;		/* TLS 1.2 session IDs; -1: default */
+	int session_lifetime_ms;	/* 0: default */
 };
+
+/* The library's session-cache defaults, used when only one is set. */
+#define PX_SESSION_CACHE_DEFAULT	20480
+#define PX_SESSION_LIFETIME_DEFAULT	300
 
 struct px_config {
 	char *path;

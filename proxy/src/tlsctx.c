@@ -154,6 +154,14 @@ static int apply(struct zctls_config *zc, const struct px_listen *lc)
 	if (lc->arena_size)
 		rc |= zctls_config_set_arena_size(zc, lc->arena_size);
 #endif
+	/* One cache per section, shared by its workers (the config's). */
+	if (lc->session_cache >= 0 || lc->session_lifetime_ms > 0)
+		rc |= zctls_config_set_session_cache(zc,
+			lc->session_cache >= 0 ? (size_t)lc->session_cache :
+			PX_SESSION_CACHE_DEFAULT,
+			lc->session_lifetime_ms > 0 ?
+			(unsigned)((lc->session_lifetime_ms + 999) / 1000) :
+			PX_SESSION_LIFETIME_DEFAULT);
 	return rc;
 }
 

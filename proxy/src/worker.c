@@ -88,9 +88,9 @@ static void warn_unshared_tickets(const struct px_listen *lc, int nw)
 	if (nw > 1 && lc->resumption != 0 &&
 	    (enum zctls_engine)lc->engine == ZCTLS_ENGINE_MBEDTLS)
 		px_log(PX_LOG_WARN, "listen %s: engine mbedtls cannot share "
-		       "session-ticket keys between workers: a client resumes "
-		       "only on the worker that issued its session (1 in %d)",
-		       lc->listen.text, nw);
+		       "session-ticket keys between workers: a ticket resumes "
+		       "only on the worker that issued it (1 in %d); session "
+		       "IDs resume on any worker", lc->listen.text, nw);
 }
 
 /* One site's context, from the section's shared configuration. */

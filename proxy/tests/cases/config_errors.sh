@@ -47,6 +47,10 @@ good | sed '/backend/d' > "$WORK/bad.conf"
 expect_error "section without backend" 3 'no backend'
 good | sed 's/^    backend .*/&\n    client-verify required/' > "$WORK/bad.conf"
 expect_error "client-verify without CA" 3 'needs client-ca'
+good | sed 's/^    backend .*/&\n    session-cache 2000000/' > "$WORK/bad.conf"
+expect_error "session-cache too large" 5 'session-cache: "2000000" is not a number in 0..1048576'
+good | sed 's/^    backend .*/&\n    session-lifetime 0/' > "$WORK/bad.conf"
+expect_error "session-lifetime 0" 5 'session-lifetime: "0" is not a duration'
 
 # At start-up (not only --check-config) a bad file fails the same way.
 good | sed 's/^workers 1/wrokers 1/' > "$WORK/bad.conf"

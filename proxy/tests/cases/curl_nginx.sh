@@ -25,7 +25,7 @@ if command -v gnutls-cli > /dev/null; then
 fi
 wait_for grep -q 'end=' "$WORK/proxy.log"
 line=$(grep 'conn client=' "$WORK/proxy.log" | head -n 1)
-for k in client= backend= version=TLSv1 cipher=TLS_ record_layer=$RL up= down= duration_ms= end=; do
+for k in client= backend= version=TLSv1 cipher=TLS_ alpn= record_layer=$RL up= down= duration_ms= end=; do
 	echo "$line" | grep -q "$k" || fail "log line lacks $k: $line"
 done
 ok "log: $line"

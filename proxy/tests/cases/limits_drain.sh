@@ -39,4 +39,24 @@ wait $dc && ok "open connection finished during the drain: $(tail -n 1 "$WORK/dr
 wait $PROXY_PID; rc=$?
 [ $rc = 0 ] && ok "exit 0 after the drain" || fail "exit $rc"
 grep -q stopped "$WORK/proxy.log" || fail "no stopped line"
+
+# drain timeout: a connection that never finishes is closed at it
+PORT=$(freeport) MPORT=$(freeport)
+GLOBAL_EXTRA="drain-timeout 1" write_conf "$WORK/t.conf" "127.0.0.1:$BPORT"
+start_proxy "$WORK/t.conf"
+mkdir -p "$WORK/stuck"
+"$T/many-clients" 127.0.0.1 $PORT 1 "$WORK/stuck" > "$WORK/stuck.out" 2>&1 &
+sc=$!
+wait_for test -e "$WORK/stuck/open" || fail "stuck client not open"
+kill -TERM $PROXY_PID
+wait_for grep -q 'drain timeout: closing 1 connections' "$WORK/proxy.log" &&
+	ok "drain timeout: the open connection is closed" ||
+	fail "no drain-timeout line: $(tail -n 3 "$WORK/proxy.log")"
+wait_for eval '! kill -0 $PROXY_PID 2>/dev/null' || fail "proxy still running after the drain timeout"
+wait $PROXY_PID; rc=$?
+[ $rc = 0 ] && ok "exit 0 after the drain timeout" || fail "exit $rc after the drain timeout"
+grep 'conn client=' "$WORK/proxy.log" | grep -q 'end="drain timeout"' &&
+	ok "its log line: end=\"drain timeout\"" || fail "no connection logged as ended by the drain timeout"
+touch "$WORK/stuck/go"
+wait $sc	# it had its echo before the close; its exit says nothing here
 finish

@@ -2,7 +2,9 @@
 # recording backend, which echoes: both directions byte-exact, TLS 1.3
 # and 1.2; the backend received exactly what was sent.  The client's
 # records are counted as lent (zctls.ko arena) or copied, in the log line
-# and the metrics: the user record layer copies every record.
+# and the metrics: the user record layer copies every record.  Backend
+# to client goes by splice(2) on the kernel record layers and by send on
+# the user one (down_path in the log line).
 . "$(dirname "$0")/../lib.sh"
 gen_certs
 start_backend --echo
@@ -39,4 +41,11 @@ esac
 [ "$full" -le "$copied" ] || fail "arena_full $full > copied $copied"
 grep 'conn client=' "$WORK/proxy.log" | grep -q 'records_lent=[0-9]* records_copied=[0-9]* arena_full=[0-9]*' &&
 	ok "log line has the record counts" || fail "log line lacks records_lent/copied"
+want=send
+[ "$RL" = kernel ] || [ "$RL" = ktls ] && want=splice
+paths=$(grep 'conn client=' "$WORK/proxy.log" | sed -n 's/.* down_path=\([a-z-]*\) .*/\1/p' | sort | uniq -c | tr -s ' ')
+[ "$(grep -c 'conn client=' "$WORK/proxy.log")" = 2 ] &&
+	[ "$(grep 'conn client=' "$WORK/proxy.log" | grep -c " down_path=$want ")" = 2 ] &&
+	ok "record layer $RL: backend to client by $want on both connections" ||
+	fail "record layer $RL: want down_path=$want on 2 connections, got:$paths"
 finish
