@@ -9,6 +9,9 @@
  * allocation inside one call: a receive (recv, MSG_PEEK then recv, splice,
  * an arena receive) or a send. N runs 1, 2, ... until a call makes fewer
  * than N allocations; every allocation site the call reaches fails once.
+ * Setting a socket up (the ULP, RX and TX keys, an arena and its
+ * attachment) is done the same way: a step that fails must fail with
+ * ENOMEM, and doing it again without faults must work.
  * Each time, on a fresh connection:
  *   - the call succeeds with the right bytes, or fails with ENOMEM (or
  *     EAGAIN) having consumed nothing;
@@ -351,6 +354,136 @@ TEST_F(rx_nth, nth_allocation_failure_in_receive_loses_nothing)
 	ASSERT_FALSE(injected) TH_LOG("still failing at N=%d", NTH_MAX);
 	TH_LOG("%u allocations failed one at a time: %u calls failed cleanly, %u succeeded anyway",
 	       n - 2, failed, absorbed);
+	ASSERT_EQ(zt_wait_live_objects_zero(120000), 0);
+}
+
+/*
+ * Setting a socket up: the ULP, RX and TX keys, and for the arena path the
+ * arena and its attachment. Step @s of that, on @z; 0 or -errno.
+ */
+enum { ST_ULP, ST_RX, ST_TX, ST_ARENA, ST_ATTACH, ST_NR };
+
+static int setup_step(struct zr *z, struct tr_keys *tk, int s)
+{
+	struct zctls_rx_arena att = { 0 };
+	uint8_t info[64];
+	int r = 0;
+
+	switch (s) {
+	case ST_ULP:
+		return zt_attach(z->ktls, ZT_ULP);
+	case ST_RX:
+		r = setsockopt(z->ktls, SOL_TLS, TLS_RX, info, tr_crypto_info(&z->k, info));
+		break;
+	case ST_TX:
+		r = setsockopt(z->ktls, SOL_TLS, TLS_TX, info, tr_crypto_info(tk, info));
+		break;
+	case ST_ARENA:
+		if (z->mode != ZR_ARENA)
+			return 0;
+		r = za_open(&z->a, 32);
+		z->have_arena = !r;
+		break;
+	case ST_ATTACH:
+		if (z->mode != ZR_ARENA)
+			return 0;
+		att.arena_fd = z->a.fd;
+		r = setsockopt(z->ktls, SOL_TLS, ZCTLS_RX_ARENA, &att, sizeof(att));
+		break;
+	}
+	return r ? -errno : 0;
+}
+
+/* After setup: a record each way goes through. 0, or -1 with a log line. */
+static int setup_works(struct __test_metadata *_metadata, struct zr *z,
+		       struct tr_keys *tk, const uint8_t *want, unsigned int n)
+{
+	static uint8_t buf[TR_MAX_PLAIN], rec[TR_MAX_RECORD];
+	struct timeval tv = { .tv_sec = WAIT_MS / 1000 };
+	size_t len = 0;
+	uint8_t type;
+	ssize_t r;
+
+	if (setsockopt(z->ktls, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(z->user, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    zr_send(z, 23, want, 3000)) {
+		TH_LOG("N=%u: cannot send a record: %s", n, strerror(errno));
+		return -1;
+	}
+	r = zr_recv(z, buf, sizeof(buf), 0, NULL);
+	if (r != 3000 || memcmp(buf, want, 3000)) {
+		TH_LOG("N=%u: receive after setup: %zd", n, r);
+		return -1;
+	}
+	if (send(z->ktls, want, 100, 0) != 100) {
+		TH_LOG("N=%u: send after setup: %s", n, strerror(errno));
+		return -1;
+	}
+	while (len < TR_HDR_LEN || len < TR_HDR_LEN + ((size_t)rec[3] << 8 | rec[4])) {
+		r = recv(z->user, rec + len, sizeof(rec) - len, 0);
+		if (r <= 0) {
+			TH_LOG("N=%u: peer read: %zd (%s)", n, r, strerror(errno));
+			return -1;
+		}
+		len += r;
+	}
+	r = tr_open(tk, rec, len, &type, buf);
+	if (r != 100 || type != 23 || memcmp(buf, want, 100)) {
+		TH_LOG("N=%u: the sent record opens as %zd bytes", n, r);
+		return -1;
+	}
+	return 0;
+}
+
+TEST_F(rx_nth, nth_allocation_failure_in_setup_fails_cleanly_and_retry_works)
+{
+	unsigned int n, failed = 0;
+	bool injected = true;
+	struct tr_keys tk;
+	int s, fs, r = 0;
+	struct zr z;
+	long left;
+
+	for (n = 1; injected && n <= NTH_MAX; n++) {
+		memset(&z, 0, sizeof(z));
+		z.pipe[0] = z.pipe[1] = -1;
+		z.mode = variant->mode;
+		ASSERT_EQ(tr_keys_init(&z.k, variant->version, variant->cipher, 7), 0);
+		ASSERT_EQ(tr_keys_init(&tk, variant->version, variant->cipher, 11), 0);
+		ASSERT_EQ(zr_tcp_pair(&z.user, &z.ktls, -1), 0);
+		if (z.mode == ZR_SPLICE)
+			ASSERT_EQ(pipe(z.pipe), 0);
+		ASSERT_EQ(nth_arm(self->nth, n), 0);
+		for (fs = 0; fs < ST_NR; fs++) {
+			r = setup_step(&z, &tk, fs);
+			if (r)
+				break;
+		}
+		left = nth_left(self->nth);
+		ASSERT_EQ(nth_arm(self->nth, 0), 0);
+		ASSERT_GE(left, 0);
+		injected = left == 0;
+		if (r) {
+			ASSERT_TRUE(clean_error(r))
+				TH_LOG("N=%u: step %d: %s, not ENOMEM", n, fs, strerror(-r));
+			ASSERT_TRUE(injected)
+				TH_LOG("N=%u: step %d: %s without an injected failure",
+				       n, fs, strerror(-r));
+			failed++;
+		}
+		/* The failed step again, and the rest, without faults. */
+		for (s = fs; s < ST_NR; s++) {
+			r = setup_step(&z, &tk, s);
+			ASSERT_EQ(r, 0) TH_LOG("N=%u: step %d failed at N, then %d again: %s",
+					       n, fs, s, strerror(-r));
+		}
+		ASSERT_EQ(setup_works(_metadata, &z, &tk, self->want, n), 0);
+		zr_teardown(&z);
+		tr_keys_free(&tk);
+	}
+	ASSERT_FALSE(injected) TH_LOG("still failing at N=%d", NTH_MAX);
+	TH_LOG("%u allocations failed one at a time: %u setups failed cleanly and were retried",
+	       n - 2, failed);
 	ASSERT_EQ(zt_wait_live_objects_zero(120000), 0);
 }
 

@@ -9,6 +9,8 @@
  *    decrypt) is in flight: what the receive returned is a byte-exact
  *    prefix of the stream, the receiving thread gets out, the socket is
  *    released after it.
+ *  - Unloading the module is attempted in a loop from another process
+ *    while records flow: every attempt is refused, every record arrives.
  *  - 1,000 zctls sockets at once, each with a whole record waiting and half
  *    of the next one in flight: every whole record arrives byte-exact, and
  *    closing them all (half with a reset) leaves the ledger at zero.
@@ -23,6 +25,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 /* The harness's own setjmp wrapper trips -Wclobbered once bodies inline. */
 #pragma GCC diagnostic ignored "-Wclobbered"
@@ -232,6 +236,47 @@ TEST_F(teardown, close_from_another_thread_during_receive)
 		down(self);
 	}
 	free(want);
+	ASSERT_EQ(zt_wait_live_objects_zero(120000), 0);
+}
+
+/* The unloader: attempts until killed; exits 1 if one succeeded. */
+static void unloader(void)
+{
+	for (;;) {
+		if (syscall(SYS_delete_module, "zctls", O_NONBLOCK) == 0)
+			_exit(1);
+		if (errno != EAGAIN && errno != EBUSY)
+			_exit(2);
+	}
+}
+
+TEST_F(teardown, unload_refused_while_records_flow)
+{
+	static uint8_t data[1000], buf[TR_MAX_PLAIN];
+	int i, status;
+	pid_t pid;
+
+	if (variant->mode != ZR_RECV)
+		SKIP(return, "one receive path is enough for the module's reference");
+	ASSERT_EQ(up(self, variant), 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		unloader();
+	for (i = 0; i < 200; i++) {
+		forge_fill(data, sizeof(data), i);
+		ASSERT_EQ(zr_send(&self->z, 23, data, sizeof(data)), 0);
+		ASSERT_EQ(zr_recv(&self->z, buf, sizeof(buf), 0, NULL), (ssize_t)sizeof(data))
+			TH_LOG("record %d", i);
+		ASSERT_EQ(memcmp(buf, data, sizeof(data)), 0) TH_LOG("record %d", i);
+	}
+	kill(pid, SIGKILL);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFSIGNALED(status))
+		TH_LOG("the unloader exited %d: %s", WEXITSTATUS(status),
+		       WEXITSTATUS(status) == 1 ? "the module unloaded under a socket" :
+						  "delete_module failed oddly");
+	down(self);
 	ASSERT_EQ(zt_wait_live_objects_zero(120000), 0);
 }
 
