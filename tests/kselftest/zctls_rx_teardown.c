@@ -11,6 +11,10 @@
  *    released after it.
  *  - Unloading the module is attempted in a loop from another process
  *    while records flow: every attempt is refused, every record arrives.
+ *  - Memory pressure: a process in a memory cgroup whose memory.max is
+ *    just above what it uses receives 2 MiB of records: it receives them
+ *    all, byte-exact (a receive may fail with ENOMEM and is retried), or
+ *    the cgroup's OOM killer ends it; either way the ledger drains.
  *  - 1,000 zctls sockets at once, each with a whole record waiting and half
  *    of the next one in flight: every whole record arrives byte-exact, and
  *    closing them all (half with a reset) leaves the ledger at zero.
@@ -24,7 +28,9 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -36,6 +42,7 @@
 #define RACE_ROUNDS	24
 #define RACE_RECORDS	12
 #define NR_SOCKETS	1000
+#define CG_RECORDS	128
 
 static int wait_readable(int fd)
 {
@@ -185,15 +192,24 @@ struct sender {
 	const uint8_t *data;
 };
 
-static void *race_sender(void *arg)
+static void *sender_n(struct sender *s, int n)
 {
-	struct sender *s = arg;
 	int i;
 
-	for (i = 0; i < RACE_RECORDS; i++)
+	for (i = 0; i < n; i++)
 		if (zr_send(s->z, 23, s->data + (size_t)i * TR_MAX_PLAIN, TR_MAX_PLAIN))
 			break;
 	return NULL;
+}
+
+static void *race_sender(void *arg)
+{
+	return sender_n(arg, RACE_RECORDS);
+}
+
+static void *race_sender_n(void *arg)
+{
+	return sender_n(arg, CG_RECORDS);
 }
 
 TEST_F(teardown, close_from_another_thread_during_receive)
@@ -361,6 +377,135 @@ TEST(thousand_sockets_with_records_in_flight)
 	tr_keys_free(&k);
 	free(m);
 	ASSERT_EQ(zt_wait_live_objects_zero(120000), 0);
+}
+
+/* ---- memory cgroup ------------------------------------------------------- */
+
+#define CG_ROOT		"/sys/fs/cgroup"
+
+static int cg_write(const char *dir, const char *file, const char *val)
+{
+	char path[256];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	rc = fputs(val, f) < 0 ? -1 : 0;
+	return fclose(f) || rc ? -1 : 0;
+}
+
+static long cg_read(const char *dir, const char *file, const char *key)
+{
+	char path[256], k[64];
+	long v, found = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!key) {
+		if (fscanf(f, "%ld", &found) != 1)
+			found = -1;
+	} else {
+		while (fscanf(f, "%63s %ld", k, &v) == 2)
+			if (!strcmp(k, key))
+				found = v;
+	}
+	fclose(f);
+	return found;
+}
+
+/* A cgroup v2 hierarchy with the memory controller for children; or why not. */
+static const char *cg_ready(void)
+{
+	if (access(CG_ROOT "/cgroup.controllers", F_OK) &&
+	    mount("none", CG_ROOT, "cgroup2", 0, NULL))
+		return "cannot mount cgroup2 on " CG_ROOT;
+	if (cg_write(CG_ROOT, "cgroup.subtree_control", "+memory"))
+		return "no memory controller (CONFIG_MEMCG)";
+	return NULL;
+}
+
+/* The receiver, in the cgroup: 0 when every byte arrived exactly once. */
+static int cg_child(const char *cg)
+{
+	size_t total = (size_t)CG_RECORDS * TR_MAX_PLAIN, got = 0;
+	uint8_t *want = malloc(total), *buf = malloc(TR_MAX_PLAIN);
+	int rcvbuf = 4 << 20, enomem = 0;
+	struct sender s;
+	char max[32];
+	pthread_t sd;
+	struct zr z;
+	ssize_t r;
+
+	if (!want || !buf)
+		return 2;
+	forge_fill(want, total, 3);
+	if (zr_setup_ex(&z, TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_128, ZR_RECV,
+			0, 0, rcvbuf) || set_timeouts(z.ktls))
+		return 3;
+	/* From here on, little more than what it uses already. */
+	snprintf(max, sizeof(max), "%ld", cg_read(cg, "memory.current", NULL) + (512 << 10));
+	if (cg_write(cg, "memory.max", max))
+		return 4;
+	s = (struct sender){ .z = &z, .data = want };
+	if (pthread_create(&sd, NULL, race_sender_n, &s))
+		return 5;
+	while (got < total) {
+		r = zr_recv(&z, buf, TR_MAX_PLAIN, 0, NULL);
+		if (r == -ENOMEM && ++enomem < 100000)
+			continue;
+		if (r <= 0 || got + r > total || memcmp(buf, want + got, r)) {
+			fprintf(stderr, "# receive under memory.max: %zd at %zu of %zu\n",
+				r, got, total);
+			return 1;
+		}
+		got += r;
+	}
+	pthread_join(sd, NULL);
+	fprintf(stderr, "# all %zu bytes under memory.max=%s (%d ENOMEM retried)\n",
+		total, max, enomem);
+	zr_teardown(&z);
+	return 0;
+}
+
+TEST(receive_under_small_memory_max_loses_nothing)
+{
+	char cg[64], pid_s[16];
+	const char *why = cg_ready();
+	int status;
+	pid_t pid;
+
+	if (why)
+		SKIP(return, "%s", why);
+	snprintf(cg, sizeof(cg), CG_ROOT "/zctls-memmax-%d", getpid());
+	ASSERT_EQ(mkdir(cg, 0755), 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		snprintf(pid_s, sizeof(pid_s), "%d", getpid());
+		if (cg_write(cg, "cgroup.procs", pid_s))
+			_exit(6);
+		_exit(cg_child(cg));
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	TH_LOG("child: %s %d; cgroup oom_kill %ld, max events %ld",
+	       WIFSIGNALED(status) ? "killed by signal" : "exited",
+	       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+	       cg_read(cg, "memory.events", "oom_kill"),
+	       cg_read(cg, "memory.events", "max"));
+	if (WIFSIGNALED(status)) {
+		/* Only the cgroup's OOM killer may end it. */
+		EXPECT_GT(cg_read(cg, "memory.events", "oom_kill"), 0);
+	} else {
+		EXPECT_EQ(WEXITSTATUS(status), 0);
+	}
+	ASSERT_EQ(zt_wait_live_objects_zero(120000), 0);
+	EXPECT_EQ(rmdir(cg), 0);
 }
 
 TEST_HARNESS_MAIN
