@@ -145,13 +145,29 @@ int zctls_strp_init(struct sock *sk, struct zctls_rx *rx)
 	return strp_init(&rx->strp, sk, &zctls_strp_cb);
 }
 
+/*
+ * Unpause and frame whatever TCP holds now. __strp_unpause() drops its
+ * read's -ENOMEM (a clone failed): then nothing is framed, and once the
+ * peer has sent everything no sk_data_ready comes to try again, so poll
+ * would never report the record. Retry from the parser's work, as
+ * strp_data_ready() does. Caller holds the socket lock.
+ */
+static void zctls_strp_read_now(struct zctls_rx *rx)
+{
+	unsigned int mem_fail = rx->strp.stats.mem_fail;
+
+	__strp_unpause(&rx->strp);
+	if (rx->strp.stats.mem_fail != mem_fail)
+		strp_check_rcv(&rx->strp);
+}
+
 /* Frame whatever TCP holds now. Caller holds the socket lock. */
 void zctls_strp_unpause(struct zctls_rx *rx)
 {
 	if (rx->strp.stopped)
 		return;
 	zctls_strp_read_on(rx->strp.sk, rx);
-	__strp_unpause(&rx->strp);
+	zctls_strp_read_now(rx);
 }
 
 /* Take over sk_data_ready and frame whatever TCP already holds. */
@@ -161,7 +177,7 @@ void zctls_strp_start(struct sock *sk, struct zctls_rx *rx)
 	rx->saved_data_ready = sk->sk_data_ready;
 	sk->sk_data_ready = zctls_data_ready;
 	write_unlock_bh(&sk->sk_callback_lock);
-	__strp_unpause(&rx->strp);
+	zctls_strp_read_now(rx);
 }
 
 /* Caller holds the socket lock. No record is framed after this. */

@@ -17,8 +17,11 @@ mkdir -p "$(dirname "$results")"
 kver=$("$top/tests/vm/kver.sh" "$series") || exit 1
 hooks_ko=$("$top/scripts/build-module.sh" "$kver" ZCTLS_SELFTEST_HOOKS=y) || exit 1
 
+# ZCTLS_GUEST_ENV: more NAME=VALUE words for the guest's environment.
+extra=()
+for e in ${ZCTLS_GUEST_ENV:-}; do extra+=(--env "$e"); done
 "$top/tests/vm/run.sh" --kernel "$series" --out "$top/build/vm/check-$series" \
-	--env ZCTLS_KO_HOOKS="$hooks_ko" \
+	--env ZCTLS_KO_HOOKS="$hooks_ko" "${extra[@]}" \
 	--env ZCTLS_SUITE_FILTER="${ZCTLS_SUITE_FILTER:-.}" \
 	--env ZCTLS_SUITE_EXCLUDE="${ZCTLS_SUITE_EXCLUDE:-}" \
 	--timeout "${ZCTLS_GUEST_TIMEOUT:-4800}" \
