@@ -10,6 +10,7 @@ Input (DATA_DIR, written by bench/run.sh):
   host-VERSION.tsv        host_loopback lines (native)
   speed.txt               openssl speed -evp aes-128-gcm, same run
   proxy.tsv               bench/proxies.sh lines (native)
+  proxy-guest.tsv         the same, in an icount guest (bench/proxies-guest.sh)
   meta.txt                machine description and load, key: value
 
 Every figure is the median of the runs with [min, max]; every ratio is
@@ -379,10 +380,24 @@ def host_section():
         w("")
 
 
-def proxy_section():
-    p = os.path.join(data, "proxy.tsv")
+PROXY_RATES = [("mbps", "MB/s, 1 MiB bodies"), ("rps", "requests/s, 1 KiB"),
+               ("hs_full", "full handshakes/s"),
+               ("hs_resumed", "resumed handshakes/s"),
+               ("p50_us", "p50 µs at fixed rate"),
+               ("p99_us", "p99 µs at fixed rate"),
+               ("idle_kib", "KiB per idle connection")]
+PROXY_CPU = [("cpu_mbps", "ns per byte, 1 MiB bodies"),
+             ("cpu_rps", "µs per 1 KiB request"),
+             ("cpu_hs_full", "µs per full handshake"),
+             ("cpu_hs_resumed", "µs per resumed handshake")]
+# Where a ratio above 1 means zctls-proxy does better.
+PROXY_MORE_IS_BETTER = {"mbps", "rps", "hs_full", "hs_resumed"}
+
+
+def load_proxy(name):
+    p = os.path.join(data, name)
     if not os.path.exists(p):
-        return
+        return None
     rows = defaultdict(lambda: defaultdict(dict))
     skipped, notes = [], []
     for line in open(p):
@@ -393,74 +408,179 @@ def proxy_section():
             notes.append(f[1])
         elif f[0] == "P" and len(f) >= 5:
             rows[f[1]][f[2]][int(f[3])] = float(f[4])
+    return rows, skipped, notes
+
+
+def proxy_table(rows, metrics, prec=1):
+    present = [m for m in metrics if any(m[0] in r for r in rows.values())]
+    if not present:
+        return
+    w("| proxy | " + " | ".join(m[1] for m in present) + " |")
+    w("|---" * (len(present) + 1) + "|")
+    for name in sorted(rows):
+        w(f"| {name} | " + " | ".join(
+            fmt(summ(list(rows[name].get(m[0], {}).values())), prec)
+            for m in present) + " |")
+    w("")
+
+
+def proxy_ratios(rows, metrics):
+    """zctls-proxy over each other proxy, run by run (same run index)."""
+    ref = "zctls-proxy"
+    present = [m for m in metrics if m[0] in rows[ref]]
+    w("| zctls-proxy / | " + " | ".join(m[1] for m in present) + " |")
+    w("|---" * (len(present) + 1) + "|")
+    for name in sorted(rows):
+        if name == ref:
+            continue
+        cells = []
+        for m, _ in present:
+            a, b = rows[ref].get(m, {}), rows[name].get(m, {})
+            cells.append(fmt(summ([a[r] / b[r] for r in a
+                                   if r in b and b[r]])))
+        w(f"| {name} | " + " | ".join(cells) + " |")
+    w("")
+    for name in sorted(rows):
+        if name == ref:
+            continue
+        for m, _ in present:
+            a, b = rows[ref].get(m, {}), rows[name].get(m, {})
+            r = summ([a[x] / b[x] for x in a if x in b and b[x]])
+            if r:
+                meta_out[f"proxy-{name}-{m}"] = round(r[0], 3)
+
+
+def proxy_plot(rows, base, title, cols):
+    """Bars per proxy: cols = ((metric, label), (metric, label)), y1, y2."""
+    dat = os.path.join(res, base + ".dat")
+    names = sorted(rows)
+    with open(dat, "w") as f:
+        for i, n in enumerate(names):
+            v = [summ(list(rows[n].get(m, {}).values())) for m, _ in cols]
+            f.write(f"{i} {n} " + " ".join(str(x[0]) if x else "NaN"
+                                             for x in v) + "\n")
+    gnuplot("\n".join([
+        "set terminal pngcairo size 800,500" if has_cairo() else
+        "set terminal png size 800,500",
+        f"set output '{os.path.join(res, base + '.png')}'",
+        f"set title '{title}'",
+        "set style fill solid 0.8", "set boxwidth 0.4",
+        f"set ylabel '{cols[0][1]}'", f"set y2label '{cols[1][1]}'",
+        "set ytics nomirror", "set y2tics", "set grid ytics",
+        "set yrange [0:*]", "set y2range [0:*]",
+        f"set xrange [-0.5:{len(names) - 0.5}]",
+        f"plot '{dat}' using ($1-0.2):3:xtic(2) with boxes title "
+        f"'{cols[0][1]}', '' using ($1+0.2):4 axes x1y2 with boxes title "
+        f"'{cols[1][1]}'"]))
+    w(f"![{base}]({base}.png)\n")
+
+
+def proxy_common(rows, skipped, notes):
+    for n in notes:
+        w(f"- {n}")
+    if notes:
+        w("")
+    for name, why in skipped:
+        w(f"- **{name}** skipped: {why}")
+    if skipped:
+        w("")
+
+
+def ratio_legend():
+    w("Ratios zctls-proxy / each proxy, taken run by run (the proxies of "
+      "one run were measured one after the other) and then summarised: "
+      "median [min, max]. For MB/s, requests/s and handshakes/s above 1 "
+      "means zctls-proxy does better; for latency, memory and CPU below "
+      "1 does.\n")
+
+
+def proxy_section():
+    got = load_proxy("proxy.tsv")
+    if got is None:
+        return
+    rows, skipped, notes = got
     w("## Proxies, natively on the host\n")
     w("`bench/proxies.sh`: each proxy terminates TLS 1.3 (P-256 "
       "certificate; the client offers only TLS_AES_128_GCM_SHA256) on "
       "loopback for the same plain-TCP backend, with one worker process or "
       "thread where the proxy has such a setting (hitch --workers=1, "
-      "haproxy nbthread 1, nginx worker_processes 1; stunnel has a thread "
+      "haproxy nbthread 1, nginx worker_processes 1, zctls-proxy workers 1 "
+      "on libzctls's user-space record layer; stunnel has a thread "
       "per connection). The client is `bench/tlsload`, on the same 2 cores. "
       "Medians of the runs [min, max]; latency is measured from each "
-      "request's scheduled send time at a fixed rate, one connection.\n")
-    for n in notes:
-        w(f"- {n}")
-    if notes:
-        w("")
-    metrics = [("mbps", "MB/s, 1 MiB bodies"), ("rps", "requests/s, 1 KiB"),
-               ("hs_full", "full handshakes/s"),
-               ("hs_resumed", "resumed handshakes/s"),
-               ("p50_us", "p50 µs at fixed rate"),
-               ("p99_us", "p99 µs at fixed rate"),
-               ("idle_kib", "KiB per idle connection")]
-    present = [m for m in metrics if any(m[0] in r for r in rows.values())]
-    w("| proxy | " + " | ".join(m[1] for m in present) + " |")
-    w("|---" * (len(present) + 1) + "|")
-    for name in sorted(rows):
-        w(f"| {name} | " + " | ".join(
-            fmt(summ(list(rows[name].get(m[0], {}).values())), 1)
-            for m in present) + " |")
-    w("")
-    for name, why in skipped:
-        w(f"- **{name}** skipped: {why}")
-    w("")
-    ref = "zctls-proxy"
-    if ref in rows:
-        w("Ratios zctls-proxy / each proxy, run by run (same run index):\n")
-        w("| proxy | " + " | ".join(m[1] for m in present) + " |")
-        w("|---" * (len(present) + 1) + "|")
-        for name in sorted(rows):
-            if name == ref:
-                continue
-            cells = []
-            for m, _ in present:
-                a, b = rows[ref].get(m, {}), rows[name].get(m, {})
-                cells.append(fmt(summ([a[r] / b[r] for r in a
-                                       if r in b and b[r]])))
-            w(f"| {name} | " + " | ".join(cells) + " |")
-        w("")
+      "request's scheduled send time at a fixed rate, one connection. "
+      "Proxy CPU: user + system time of the proxy's processes "
+      "(`/proc/PID/stat`, its children included) over each run, divided "
+      "by the bytes or requests or handshakes of that run; it depends "
+      "less on the host's load than the rates do.\n")
+    proxy_common(rows, skipped, notes)
+    proxy_table(rows, PROXY_RATES)
+    w("Proxy CPU per unit of work:\n")
+    proxy_table(rows, PROXY_CPU, 2)
+    if "zctls-proxy" in rows:
+        ratio_legend()
+        proxy_ratios(rows, PROXY_RATES)
+        w("CPU:\n")
+        proxy_ratios(rows, PROXY_CPU)
     else:
         w("No ratios against zctls-proxy: it did not run (above).\n")
-    if rows and present:
-        dat = os.path.join(res, "proxies.dat")
-        names = sorted(rows)
-        with open(dat, "w") as f:
-            for i, n in enumerate(names):
-                m = summ(list(rows[n].get("mbps", {}).values()))
-                r = summ(list(rows[n].get("rps", {}).values()))
-                f.write(f"{i} {n} {m[0] if m else 'NaN'} {r[0] if r else 'NaN'}\n")
-        gnuplot("\n".join([
-            "set terminal pngcairo size 800,500" if has_cairo() else
-            "set terminal png size 800,500",
-            f"set output '{os.path.join(res, 'proxies.png')}'",
-            "set title 'TLS-terminating proxies on loopback (native, shared host)'",
-            "set style fill solid 0.8", "set boxwidth 0.4",
-            "set ylabel 'MB/s (1 MiB bodies)'", "set y2label 'requests/s (1 KiB)'",
-            "set ytics nomirror", "set y2tics", "set grid ytics",
-            "set yrange [0:*]", "set y2range [0:*]",
-            f"set xrange [-0.5:{len(names) - 0.5}]",
-            f"plot '{dat}' using ($1-0.2):3:xtic(2) with boxes title 'MB/s', "
-            f"'' using ($1+0.2):4 axes x1y2 with boxes title 'req/s'"]))
-        w("![proxies](proxies.png)\n")
+    if rows:
+        proxy_plot(rows, "proxies", "TLS-terminating proxies on loopback "
+                   "(native, shared host)",
+                   (("mbps", "MB/s (1 MiB bodies)"),
+                    ("rps", "requests/s (1 KiB)")))
+
+
+def proxy_guest_section():
+    got = load_proxy("proxy-guest.tsv")
+    if got is None:
+        return
+    rows, skipped, notes = got
+    kern = meta.get("proxy guest", "6.12")
+    w(f"## Proxies in the guest, kernel {kern}, icount\n")
+    w("The same `bench/proxies.sh`, run inside one icount guest "
+      "(`bench/proxies-guest.sh`: `-icount shift=0,sleep=off`, one vCPU) "
+      "with zctls.ko loaded; **zctls-proxy runs on the kernel record layer** "
+      "(`record-layer kernel`: zctls.ko decrypts into its arena and the "
+      "proxy forwards the revealed records, `splice(2)` back; a connection "
+      "that cannot have it fails, nothing falls back); the other proxies "
+      "are OpenSSL in user space, as on the host. The client, the backend "
+      "and the proxy share the one vCPU.\n")
+    w("- **Primary figure: proxy CPU** (user + system of the proxy's "
+      "processes, `/proc/PID/stat` read in the guest, over each run, "
+      "divided by its bytes, requests or handshakes). Under icount a "
+      "guest-ns is one executed guest instruction, so these are "
+      "instructions per byte or per request, independent of the host's "
+      "load. icount charges every instruction the same: it leaves out "
+      "caches and cache misses, TLB misses and page walks, IPIs and TLB "
+      "shootdowns, branch mispredictions, and the real cost of "
+      "AES-NI/PCLMUL instructions (each counts as one); a copy is "
+      "over-weighted against AES by about 4 times.")
+    w("- **Rates and latencies** are in guest time: under icount with "
+      "`sleep=off` that is the instructions of everything in the guest "
+      "(client, backend, proxy, kernel) plus skipped idle periods, not "
+      "the host's wall clock; they rank the proxies by the whole guest's "
+      "work per request, not by real speed. No plain-TCG boot is made "
+      "for the proxies (make bench's time budget): the native table "
+      "above has real wall figures.\n")
+    proxy_common(rows, skipped, notes)
+    w("Proxy CPU, icount guest-ns (= instructions):\n")
+    proxy_table(rows, PROXY_CPU, 2)
+    w("Rates and latencies, guest time:\n")
+    proxy_table(rows, PROXY_RATES)
+    if "zctls-proxy" in rows:
+        ratio_legend()
+        w("CPU (icount):\n")
+        proxy_ratios(rows, PROXY_CPU)
+        w("Rates and latencies (guest time):\n")
+        proxy_ratios(rows, PROXY_RATES)
+    else:
+        w("No ratios against zctls-proxy: it did not run (above).\n")
+    if rows:
+        proxy_plot(rows, "proxies-guest", f"Proxy CPU in the guest "
+                   f"({kern}, icount; zctls-proxy on zctls.ko)",
+                   (("cpu_mbps", "ns per byte (1 MiB bodies)"),
+                    ("cpu_rps", "us per request (1 KiB)")))
 
 
 def tx_section(series):
@@ -509,6 +629,7 @@ for s in series_list:
     tx_section(s)
 host_section()
 proxy_section()
+proxy_guest_section()
 
 if "notes" in meta:
     w("## Notes\n")

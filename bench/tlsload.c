@@ -10,12 +10,13 @@
  *       plain-TCP backend (epoll, one thread); runs until killed
  *   tlsload bulk PORT BODY SECONDS THREADS
  *       THREADS connections, each asking for BODY bytes back to back;
- *       prints "mbps X" and "rps X"
+ *       prints "mbps X" and "rps X", and what was done: "count N"
+ *       (answers) and "bytes N" (their bytes)
  *   tlsload hs PORT SECONDS THREADS full|resumed
  *       connect, handshake, one 1-byte request, close, again; resumed
  *       offers the session ticket of the previous connection and fails if
  *       fewer than 90 % of the handshakes resumed; prints "hs_full X" or
- *       "hs_resumed X"
+ *       "hs_resumed X", and "count N" (handshakes)
  *   tlsload lat PORT RATE SECONDS
  *       one connection, 1 KiB requests sent on a fixed schedule of RATE per
  *       second; latency from each request's scheduled time to its last
@@ -422,6 +423,7 @@ int main(int argc, char **argv)
 		run_threads(bulk_thread, &j, threads, &count, &reused, &secs);
 		printf("mbps %.2f\nrps %.1f\n", count * (double)j.body / secs / 1e6,
 		       count / secs);
+		printf("count %ld\nbytes %.0f\n", count, count * (double)j.body);
 	} else if (!strcmp(argv[1], "hs") && argc == 6) {
 		j.secs = atof(argv[3]);
 		threads = atoi(argv[4]);
@@ -436,6 +438,7 @@ int main(int argc, char **argv)
 		}
 		printf("%s %.1f\n", j.resume ? "hs_resumed" : "hs_full",
 		       count / secs);
+		printf("count %ld\n", count);
 	} else if (!strcmp(argv[1], "lat") && argc == 5) {
 		lat(atof(argv[3]), atof(argv[4]));
 	} else if (!strcmp(argv[1], "idle") && argc == 6) {
