@@ -25,7 +25,8 @@
 # PROXY_RATE (200), PROXY_IDLE (10000), PROXY_IDLE_SECS (120), PROXIES
 # (default: every known one), ZCTLS_PROXY (the zctls-proxy binary; default:
 # make -C proxy, then proxy/build/zctls-proxy), PROXY_RECORD_LAYER
-# (zctls-proxy's record-layer: user, the default here, or kernel).
+# (zctls-proxy's record-layer: user, the default here, or kernel),
+# PROXY_TRACE (1: say when each measurement ends, in /proc/uptime seconds).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 outf=${1:?usage: proxies.sh OUT.tsv}
@@ -35,6 +36,7 @@ nidle=${PROXY_IDLE:-10000} idle_secs=${PROXY_IDLE_SECS:-120}
 rlayer=${PROXY_RECORD_LAYER:-user}
 case $rlayer in user|kernel|ktls) ;; *) echo "proxies: PROXY_RECORD_LAYER: $rlayer?" >&2; exit 1 ;; esac
 work=$(mktemp -d)
+t_up=$(cut -d' ' -f1 /proc/uptime)
 pids=()
 cleanup() {
 	local p
@@ -83,6 +85,8 @@ start_stunnel() {
 	cat > "$work/stunnel.conf" <<-EOT
 	foreground = yes
 	pid =
+	syslog = no
+	debug = warning
 	[bench]
 	accept = 127.0.0.1:$1
 	connect = 127.0.0.1:$bport
@@ -173,17 +177,20 @@ zctls_metrics() {
 	exec 3<&-
 }
 
-# cpu_ns PID: user + system time of PID and its descendants, in ns.
+# cpu_ns PID: user + system time of PID and its descendants, in ns, from
+# their process CPU clocks (tlsload cpu). A process of the tree that exits
+# between the listing and the reading fails the reading: then 0 ("-").
 cpu_ns() {
-	cat /proc/[0-9]*/stat 2> /dev/null | awk -v root="$1" -v hz="$(getconf CLK_TCK)" '
+	local tree
+	tree=$(cat /proc/[0-9]*/stat 2> /dev/null | awk -v root="$1" '
 	{	sub(/ \(.*\) /, " ")	# the command name may hold blanks
-		par[$1] = $4; t[$1] = $14 + $15 }
+		par[$1] = $3 }
 	END {	want[root] = 1
 		do { more = 0
 			for (p in par) if (!(p in want) && (par[p] in want)) { want[p] = 1; more = 1 }
 		} while (more)
-		for (p in want) sum += t[p]
-		printf "%.0f\n", sum * 1e9 / hz }'
+		for (p in want) printf "%s ", p }')
+	"$load" cpu $tree 2> /dev/null || echo -
 }
 
 # Which proxies can run here; a missing one is a stated skip.
@@ -220,6 +227,7 @@ done
 # Start every proxy once, on a port of its own; check each one answers.
 declare -A pport ppid
 for n in "${names[@]}"; do
+	[ -n "${PROXY_TRACE:-}" ] && echo "proxies: starting $n at $(cut -d' ' -f1 /proc/uptime) s uptime" >&2
 	pport[$n]=$(freeport)
 	ppid[$n]=$(start_$n "${pport[$n]}")
 	pids+=("${ppid[$n]}")
@@ -251,6 +259,11 @@ one() {
 		[ "$k" = bytes ] && bytes=$v
 	done < "$work/out"
 	[ -s "$work/err" ] && echo "proxies: $n: $(head -n1 "$work/err")" >&2
+	[ -n "${PROXY_TRACE:-}" ] && echo "proxies: $n $1 $keep done at $(cut -d' ' -f1 /proc/uptime) s uptime" >&2
+	if [ "$c0" = - ] || [ "$c1" = - ]; then
+		echo "proxies: $n: no CPU reading for $keep (a process exited)" >&2
+		per=-
+	fi
 	case $per in
 	byte) [ -n "$bytes" ] && [ "$bytes" != 0 ] && awk -v n="$n" -v k="cpu_$keep" -v r="$run" \
 		-v c=$((c1 - c0)) -v b="$bytes" 'BEGIN { printf "P\t%s\t%s\t%s\t%.4f\n", n, k, r, c / b }' >> "$outf" ;;
@@ -269,15 +282,17 @@ for run in $(seq "$runs"); do
 		one "$n" "$run" hs_resumed op hs "$secs" 2 resumed
 		one "$n" "$run" 'p50_us|p99_us' - lat "$rate" "$lsecs"
 	done
-	echo "proxies: run $run of $runs done" >&2
+	echo "proxies: run $run of $runs done at $(cut -d' ' -f1 /proc/uptime) s uptime" >&2
 done
 # Idle memory: one run per proxy (5 runs of 10,000 handshakes each would
 # not fit make bench's 30 minutes on 2 cores), last, as it leaves the most
 # behind.
+echo "proxies: started at $t_up s uptime, idle runs from $(cut -d' ' -f1 /proc/uptime) s" >&2
 for n in "${!pport[@]}"; do
 	one "$n" 1 idle_kib - idle "$nidle" "${ppid[$n]}" "$idle_secs"
 	[ -s "$work/err" ] && printf 'S\t%s idle\t%s\n' "$n" "$(head -n1 "$work/err")" >> "$outf"
 done
+echo "proxies: done at $(cut -d' ' -f1 /proc/uptime) s uptime" >&2
 if [ -n "${pport[zctls-proxy]:-}" ]; then
 	printf 'N\tzctls-proxy counters at the end: %s\n' "$(zctls_metrics)" >> "$outf"
 fi

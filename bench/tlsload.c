@@ -27,6 +27,12 @@
  *       threads), keeps them open, and prints the growth of the resident
  *       memory of PID and its descendants divided by COUNT: "idle_kib X";
  *       fails if they are not all open within SECONDS
+ *   tlsload cpu PID...
+ *       prints the CPU time (user + system, in ns) of the processes PID...
+ *       together, from their process CPU clocks (clock_getcpuclockid:
+ *       every thread, exited ones included; what /proc/PID/stat's
+ *       utime + stime count, without their 10 ms ticks); the PORT slot
+ *       holds the first PID
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -395,6 +401,29 @@ static int idle(int count, int pid, double secs)
 	return opened == count ? 0 : 1;
 }
 
+/* Sum of the process CPU clocks of @pids; a process gone is an error. */
+static int cpu(int n, char **pids)
+{
+	struct timespec ts;
+	long double sum = 0;
+	clockid_t clk;
+	int i, e;
+
+	for (i = 0; i < n; i++) {
+		e = clock_getcpuclockid((pid_t)atoi(pids[i]), &clk);
+		if (e) {
+			fprintf(stderr, "tlsload: cpu clock of %s: %s\n", pids[i],
+				strerror(e));
+			return 1;
+		}
+		if (clock_gettime(clk, &ts) < 0)
+			die("clock_gettime (process CPU clock)");
+		sum += ts.tv_sec * 1e9L + ts.tv_nsec;
+	}
+	printf("%.0Lf\n", sum);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct job j = { 0 };
@@ -404,6 +433,8 @@ int main(int argc, char **argv)
 
 	if (argc < 3)
 		goto usage;
+	if (!strcmp(argv[1], "cpu"))
+		return cpu(argc - 2, argv + 2);
 	port = atoi(argv[2]);
 	if (!strcmp(argv[1], "backend"))
 		return backend();
