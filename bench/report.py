@@ -473,7 +473,7 @@ def proxy_plot(rows, base, title, cols):
         "set terminal png size 800,500",
         f"set output '{os.path.join(res, base + '.png')}'",
         f"set title '{title}'",
-        "set style fill solid 0.8", "set boxwidth 0.4",
+        "set style fill solid 0.8", "set boxwidth 0.4", "set key below",
         f"set ylabel '{cols[0][1]}'", f"set y2label '{cols[1][1]}'",
         "set ytics nomirror", "set y2tics", "set grid ytics",
         "set yrange [0:*]", "set y2range [0:*]",

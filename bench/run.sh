@@ -96,7 +96,9 @@ fi
 
 meta "load after" "$(cut -d' ' -f1-3 /proc/loadavg)"
 meta total "$(( $(date +%s) - t_start )) s for bench/run.sh (the build before it not counted)"
-python3 "$top/bench/report.py" "$out" "$res" || rc=1
+# results.md, summary.md, and the README's benchmark block (between its
+# bench-summary markers).
+python3 "$top/bench/report.py" "$out" "$res" --readme "$top/README.md" || rc=1
 rm -f "$res"/*.dat
 echo "bench: results in $res/results.md ($(( $(date +%s) - t_start )) s)"
 exit $rc
