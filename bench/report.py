@@ -551,7 +551,7 @@ def proxy_guest_section():
     kern = meta.get("proxy guest", "6.12")
     w(f"## Proxies in the guest, kernel {kern}, icount\n")
     w("The same `bench/proxies.sh`, run inside one icount guest "
-      "(`bench/proxies-guest.sh`: `-icount shift=0,sleep=off`, one vCPU) "
+      "(`bench/proxies-guest.sh`: `-icount shift=0,sleep=on`, one vCPU) "
       "with zctls.ko loaded; **zctls-proxy runs on the kernel record layer** "
       "(`record-layer kernel`: zctls.ko decrypts into its arena and the "
       "proxy forwards the revealed records, `splice(2)` back; a connection "
@@ -571,14 +571,15 @@ def proxy_guest_section():
       "AES-NI/PCLMUL instructions (each counts as one); a copy is "
       "over-weighted against AES by about 4 times.")
     w("- **Rates and latencies** are in guest time: under icount with "
-      "`sleep=off` that is the instructions of everything in the guest "
-      "(client, backend, proxy, kernel) plus skipped idle periods, not "
-      "the host's wall clock; they rank the proxies by the whole guest's "
-      "work per request, not by real speed. No plain-TCG boot is made "
+      "`sleep=on` that is the instructions of everything in the guest "
+      "(client, backend, proxy, kernel) plus idle time passed as on the "
+      "host (timers, waits on 9p reads of a program's pages), not a "
+      "native wall clock; they rank the proxies by the whole guest's work "
+      "per request at best, not by real speed. No plain-TCG boot is made "
       "for the proxies (make bench's time budget): the native table "
-      "above has real wall figures. Guest time also leaps while the "
-      "guest waits on the host (9p reads of a program's pages), so a "
-      "rate can be cut by such a wait; the CPU figures are not.")
+      "above has real wall figures. (`sleep=on`, unlike the other icount "
+      "guests: with `sleep=off` an idle guest's clock leaps while the "
+      "host serves 9p, and this guest's timeouts expired on a busy host.)")
     w("- **Idle memory** is resident user memory only: on the kernel "
       "record layer zctls-proxy's per-connection TLS state lives in "
       "zctls.ko (kernel memory, not counted here), while the other "

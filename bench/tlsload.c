@@ -27,12 +27,11 @@
  *       threads), keeps them open, and prints the growth of the resident
  *       memory of PID and its descendants divided by COUNT: "idle_kib X";
  *       fails if they are not all open within SECONDS
- *   tlsload cpu PID...
- *       prints the CPU time (user + system, in ns) of the processes PID...
- *       together, from their process CPU clocks (clock_getcpuclockid:
- *       every thread, exited ones included; what /proc/PID/stat's
- *       utime + stime count, without their 10 ms ticks); the PORT slot
- *       holds the first PID
+ *   tlsload cpu PID
+ *       prints the CPU time (user + system, in ns) of PID and its
+ *       descendants together, from their process CPU clocks
+ *       (clock_getcpuclockid: every thread, exited ones included; what
+ *       /proc/PID/stat's utime + stime count, without their 10 ms ticks)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -401,24 +400,84 @@ static int idle(int count, int pid, double secs)
 	return opened == count ? 0 : 1;
 }
 
-/* Sum of the process CPU clocks of @pids; a process gone is an error. */
-static int cpu(int n, char **pids)
+/* The parent of @pid from /proc/PID/stat, or -1 if it is gone. */
+static int parent_of(int pid)
+{
+	char path[64], buf[512], *p;
+	int ppid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) != NULL &&
+	    sscanf(p + 1, " %*c %d", &ppid) != 1)
+		ppid = -1;
+	fclose(f);
+	return ppid;
+}
+
+static long double cpu_of(int pid)
 {
 	struct timespec ts;
-	long double sum = 0;
 	clockid_t clk;
-	int i, e;
 
+	if (clock_getcpuclockid(pid, &clk) || clock_gettime(clk, &ts) < 0)
+		return -1;
+	return ts.tv_sec * 1e9L + ts.tv_nsec;
+}
+
+/*
+ * CPU time of @root and every descendant; a process that exits between
+ * the listing and the reading makes the reading fail (exit 1).
+ */
+static int cpu(int root)
+{
+	static int pids[32768], par[32768];
+	int n = 0, i, j, more;
+	long double sum = 0, t;
+	char in[32768] = { 0 };
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	if (d == NULL)
+		die("/proc");
+	while ((de = readdir(d)) != NULL && n < 32768) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		pids[n] = atoi(de->d_name);
+		par[n] = parent_of(pids[n]);
+		n++;
+	}
+	closedir(d);
+	for (i = 0; i < n; i++)
+		in[i] = pids[i] == root;
+	do {
+		more = 0;
+		for (i = 0; i < n; i++) {
+			if (in[i])
+				continue;
+			for (j = 0; j < n; j++)
+				if (in[j] && par[i] == pids[j])
+					break;
+			if (j < n)
+				in[i] = more = 1;
+		}
+	} while (more);
 	for (i = 0; i < n; i++) {
-		e = clock_getcpuclockid((pid_t)atoi(pids[i]), &clk);
-		if (e) {
-			fprintf(stderr, "tlsload: cpu clock of %s: %s\n", pids[i],
-				strerror(e));
+		if (!in[i])
+			continue;
+		t = cpu_of(pids[i]);
+		if (t < 0) {
+			fprintf(stderr, "tlsload: cpu clock of %d: gone\n", pids[i]);
 			return 1;
 		}
-		if (clock_gettime(clk, &ts) < 0)
-			die("clock_gettime (process CPU clock)");
-		sum += ts.tv_sec * 1e9L + ts.tv_nsec;
+		sum += t;
+	}
+	if (sum == 0) {
+		fprintf(stderr, "tlsload: no process %d\n", root);
+		return 1;
 	}
 	printf("%.0Lf\n", sum);
 	return 0;
@@ -434,7 +493,7 @@ int main(int argc, char **argv)
 	if (argc < 3)
 		goto usage;
 	if (!strcmp(argv[1], "cpu"))
-		return cpu(argc - 2, argv + 2);
+		return cpu(atoi(argv[2]));
 	port = atoi(argv[2]);
 	if (!strcmp(argv[1], "backend"))
 		return backend();
