@@ -217,7 +217,7 @@ $(B)/bench/host_loopback: bench/host_loopback.c lib
 	@$(CC) -O2 -g -Wall -Wextra -Werror -Ilibzctls/include -o $@ $< \
 		libzctls/build/libzctls.a -lssl -lcrypto -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 
-bench: deps module lib $(B)/bench/rx_paths $(B)/bench/tx_paths $(B)/bench/host_loopback \
+bench: deps module lib proxy $(B)/bench/rx_paths $(B)/bench/tx_paths $(B)/bench/host_loopback \
 		$(B)/bench/tlsload
 	bench/run.sh
 

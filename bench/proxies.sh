@@ -12,18 +12,32 @@
 #   idle_kib    resident memory growth of the proxy per idle connection,
 #               with IDLE (default 10000) connections open: one run only,
 #               given up after PROXY_IDLE_SECS (120)
+# and, for the first four, the CPU time (user + system, /proc/PID/stat, the
+# proxy's process and its descendants) the proxy spent on them:
+#   cpu_mbps    proxy CPU ns per byte of the 1 MiB answers
+#   cpu_rps     proxy CPU us per 1 KiB request
+#   cpu_hs_full, cpu_hs_resumed  proxy CPU us per handshake (with its
+#               1-byte request and close)
+# In an icount guest (bench/proxies-guest.sh) CPU time counts instructions.
 # Lines: "P proxy metric run value"; a proxy that cannot run here is one
-# line "S proxy reason". zctls-proxy is one more row when proxy/ builds it.
+# line "S proxy reason"; "N text" is a note for the report.
 # Environment: PROXY_RUNS (5), PROXY_SECS (1; latency runs twice that),
-# PROXY_RATE (200),
-# PROXY_IDLE (10000), PROXIES (default: every known one).
+# PROXY_RATE (200), PROXY_IDLE (10000), PROXY_IDLE_SECS (120), PROXIES
+# (default: every known one), ZCTLS_PROXY (the zctls-proxy binary; default:
+# make -C proxy, then proxy/build/zctls-proxy), PROXY_RECORD_LAYER
+# (zctls-proxy's record-layer: user, the default here, or kernel),
+# PROXY_TRACE (1: say when each measurement ends, in /proc/uptime seconds),
+# PROXY_LAT (1; 0 leaves latency out).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 outf=${1:?usage: proxies.sh OUT.tsv}
 load=$top/build/bench/tlsload
 runs=${PROXY_RUNS:-5} secs=${PROXY_SECS:-1} rate=${PROXY_RATE:-200}
 nidle=${PROXY_IDLE:-10000} idle_secs=${PROXY_IDLE_SECS:-120}
+rlayer=${PROXY_RECORD_LAYER:-user}
+case $rlayer in user|kernel|ktls) ;; *) echo "proxies: PROXY_RECORD_LAYER: $rlayer?" >&2; exit 1 ;; esac
 work=$(mktemp -d)
+t_up=$(cut -d' ' -f1 /proc/uptime)
 pids=()
 cleanup() {
 	local p
@@ -45,8 +59,13 @@ if [ "$(ulimit -n)" -lt $((2 * nidle + 200)) ]; then
 		$nidle $want "$(ulimit -n)" >> "$outf"
 fi
 maxconn=$((nidle + 50))
-printf 'N\tlatency: 1 KiB requests on one connection at %s per second for %s s; idle memory: one run with %s connections open (opened by 8 client threads), resident memory of the proxy and its children; every other figure: %s runs\n' \
-	"$rate" $((2 * secs)) "$nidle" "$runs" >> "$outf"
+if [ "${PROXY_LAT:-1}" = 1 ]; then
+	latnote="latency: 1 KiB requests on one connection at $rate per second for $(awk -v s="$secs" 'BEGIN { print 2 * s }') s"
+else
+	latnote="no latency runs (PROXY_LAT=0)"
+fi
+printf 'N\t%s; idle memory: one run with %s connections open (opened by 8 client threads), resident memory of the proxy and its children; every other figure: %s runs of %s s each\n' \
+	"$latnote" "$nidle" "$runs" "$secs" >> "$outf"
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout "$work/key.pem" -out "$work/cert.pem" -days 2 \
@@ -72,6 +91,8 @@ start_stunnel() {
 	cat > "$work/stunnel.conf" <<-EOT
 	foreground = yes
 	pid =
+	syslog = no
+	debug = warning
 	[bench]
 	accept = 127.0.0.1:$1
 	connect = 127.0.0.1:$bport
@@ -129,12 +150,44 @@ start_nginx() {
 	nginx -p "$work/nginx" -c "$work/nginx.conf" -e stderr > "$work/nginx.log" 2>&1 &
 	echo $!
 }
-zproxy=
+zproxy=${ZCTLS_PROXY:-} zmetrics=$(freeport)
+# log-level warning: no line per connection (the others log none either).
 start_zctls-proxy() {
-	"$zproxy" --listen "127.0.0.1:$1" --backend "127.0.0.1:$bport" \
-		--cert "$work/cert.pem" --key "$work/key.pem" --workers 1 \
-		--foreground > "$work/zctls-proxy.log" 2>&1 &
+	cat > "$work/zctls-proxy.conf" <<-EOT
+	workers 1
+	log-level warning
+	metrics 127.0.0.1:$zmetrics
+	listen 127.0.0.1:$1 {
+	    backend 127.0.0.1:$bport
+	    cert $work/cert.pem $work/key.pem
+	    min-version 1.3
+	    record-layer $rlayer
+	    idle-timeout 600
+	}
+	EOT
+	"$zproxy" --config "$work/zctls-proxy.conf" --foreground \
+		> "$work/zctls-proxy.log" 2>&1 &
 	echo $!
+}
+# The zctls-proxy counters that say which record layer served it.
+zctls_metrics() {
+	local l
+	exec 3<> "/dev/tcp/127.0.0.1/$zmetrics" || return
+	printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
+	while read -r l; do
+		case $l in
+		zctls_proxy_record_layer_connections_total*|zctls_proxy_client_records_total*|zctls_proxy_client_records_copied_arena_full_total*)
+			printf '%s ' "${l#zctls_proxy_}" ;;
+		esac
+	done <&3
+	exec 3<&-
+}
+
+# cpu_ns PID: user + system time of PID and its descendants, in ns, from
+# their process CPU clocks (tlsload cpu); "-" if a process of the tree
+# exited between the listing and the reading.
+cpu_ns() {
+	"$load" cpu "$1" 2> /dev/null || echo -
 }
 
 # Which proxies can run here; a missing one is a stated skip.
@@ -151,14 +204,16 @@ for n in ${PROXIES:-hitch stunnel haproxy nginx zctls-proxy}; do
 			printf 'S\tzctls-proxy\tnot in this tree: proxy/ has no Makefile yet (the proxy is merged from its own branch)\n' >> "$outf"
 			continue
 		fi
-		make -C "$top/proxy" > "$work/zctls-proxy-build.log" 2>&1
-		for c in "$top/proxy/zctls-proxy" "$top/proxy/build/zctls-proxy"; do
-			[ -x "$c" ] && zproxy=$c && break
-		done
 		if [ -z "$zproxy" ]; then
-			printf 'S\tzctls-proxy\tmake -C proxy built no zctls-proxy binary (see its log)\n' >> "$outf"
+			make -C "$top/proxy" > "$work/zctls-proxy-build.log" 2>&1
+			zproxy=$top/proxy/build/zctls-proxy
+		fi
+		if [ ! -x "$zproxy" ]; then
+			printf 'S\tzctls-proxy\tno binary %s (make proxy: %s)\n' "$zproxy" \
+				"$(tail -n 1 "$work/zctls-proxy-build.log" 2> /dev/null)" >> "$outf"
 			continue
 		fi
+		printf 'N\tzctls-proxy: record-layer %s\n' "$rlayer" >> "$outf"
 	elif ! command -v "$bin" > /dev/null; then
 		printf 'S\t%s\t%s is not installed (scripts/deps.sh installs it)\n' $n $bin >> "$outf"
 		continue
@@ -169,11 +224,13 @@ done
 # Start every proxy once, on a port of its own; check each one answers.
 declare -A pport ppid
 for n in "${names[@]}"; do
+	[ -n "${PROXY_TRACE:-}" ] && echo "proxies: starting $n at $(cut -d' ' -f1 /proc/uptime) s uptime" >&2
 	pport[$n]=$(freeport)
 	ppid[$n]=$(start_$n "${pport[$n]}")
 	pids+=("${ppid[$n]}")
 	ok=0
-	for _ in $(seq 50); do
+	# Up to 60 s: in a guest on a busy host, a proxy's pages come over 9p.
+	for _ in $(seq 300); do
 		if "$load" bulk "${pport[$n]}" 16 0.01 1 > /dev/null 2>&1; then ok=1; break; fi
 		sleep 0.2
 	done
@@ -185,29 +242,59 @@ for n in "${names[@]}"; do
 	fi
 done
 
-one() {	# one NAME RUN KEEP MODE ARGS...: run tlsload, record the figures
-	local n=$1 run=$2 keep=$3; shift 3	# named in the regex KEEP
-	"$load" "$1" "${pport[$n]}" "${@:2}" 2> "$work/err" | while read -r k v; do
-		[[ $k =~ ^($keep)$ ]] && printf 'P\t%s\t%s\t%s\t%s\n' "$n" "$k" "$run" "$v"
-	done >> "$outf"
+# one NAME RUN KEEP CPU MODE ARGS...: run tlsload, record the figures named
+# in the regex KEEP and, unless CPU is -, the proxy's CPU time per unit of
+# work: CPU "byte" (ns per byte) or "op" (us per request or handshake),
+# recorded as cpu_KEEP.
+one() {
+	local n=$1 run=$2 keep=$3 per=$4 c0 c1 k v count= bytes=; shift 4
+	c0=$(cpu_ns "${ppid[$n]}")
+	"$load" "$1" "${pport[$n]}" "${@:2}" > "$work/out" 2> "$work/err"
+	c1=$(cpu_ns "${ppid[$n]}")
+	while read -r k v; do
+		[[ $k =~ ^($keep)$ ]] && printf 'P\t%s\t%s\t%s\t%s\n' "$n" "$k" "$run" "$v" >> "$outf"
+		[ "$k" = count ] && count=$v
+		[ "$k" = bytes ] && bytes=$v
+	done < "$work/out"
 	[ -s "$work/err" ] && echo "proxies: $n: $(head -n1 "$work/err")" >&2
+	[ -n "${PROXY_TRACE:-}" ] && echo "proxies: $n $1 $keep done at $(cut -d' ' -f1 /proc/uptime) s uptime" >&2
+	if [ "$c0" = - ] || [ "$c1" = - ]; then
+		echo "proxies: $n: no CPU reading for $keep (a process exited)" >&2
+		per=-
+	fi
+	# In shell arithmetic: no process to start (it counts, in a guest).
+	case $per in
+	byte) [ -n "$bytes" ] && [ "$bytes" != 0 ] &&	# ns per byte, 4 decimals
+		x=$(( (c1 - c0) * 10000 / bytes )) &&
+		printf 'P\t%s\tcpu_%s\t%s\t%d.%04d\n' "$n" "$keep" "$run" $((x / 10000)) $((x % 10000)) >> "$outf" ;;
+	op) [ -n "$count" ] && [ "$count" != 0 ] &&	# us per operation, 2 decimals
+		x=$(( (c1 - c0) / 10 / count )) &&
+		printf 'P\t%s\tcpu_%s\t%s\t%d.%02d\n' "$n" "$keep" "$run" $((x / 100)) $((x % 100)) >> "$outf" ;;
+	esac
+	return 0
 }
 
+lsecs=$(awk -v s="$secs" 'BEGIN { print 2 * s }')
 for run in $(seq "$runs"); do
 	for n in "${!pport[@]}"; do
-		one "$n" "$run" mbps bulk 1048576 "$secs" 2
-		one "$n" "$run" rps bulk 1024 "$secs" 2
-		one "$n" "$run" hs_full hs "$secs" 2 full
-		one "$n" "$run" hs_resumed hs "$secs" 2 resumed
-		one "$n" "$run" 'p50_us|p99_us' lat "$rate" "$((2 * secs))"
+		one "$n" "$run" mbps byte bulk 1048576 "$secs" 2
+		one "$n" "$run" rps op bulk 1024 "$secs" 2
+		one "$n" "$run" hs_full op hs "$secs" 2 full
+		one "$n" "$run" hs_resumed op hs "$secs" 2 resumed
+		[ "${PROXY_LAT:-1}" = 1 ] && one "$n" "$run" 'p50_us|p99_us' - lat "$rate" "$lsecs"
 	done
-	echo "proxies: run $run of $runs done" >&2
+	echo "proxies: run $run of $runs done at $(cut -d' ' -f1 /proc/uptime) s uptime" >&2
 done
 # Idle memory: one run per proxy (5 runs of 10,000 handshakes each would
 # not fit make bench's 30 minutes on 2 cores), last, as it leaves the most
 # behind.
+echo "proxies: started at $t_up s uptime, idle runs from $(cut -d' ' -f1 /proc/uptime) s" >&2
 for n in "${!pport[@]}"; do
-	one "$n" 1 idle_kib idle "$nidle" "${ppid[$n]}" "$idle_secs"
+	one "$n" 1 idle_kib - idle "$nidle" "${ppid[$n]}" "$idle_secs"
 	[ -s "$work/err" ] && printf 'S\t%s idle\t%s\n' "$n" "$(head -n1 "$work/err")" >> "$outf"
 done
+echo "proxies: done at $(cut -d' ' -f1 /proc/uptime) s uptime" >&2
+if [ -n "${pport[zctls-proxy]:-}" ]; then
+	printf 'N\tzctls-proxy counters at the end: %s\n' "$(zctls_metrics)" >> "$outf"
+fi
 exit 0

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""report.py DATA_DIR RESULTS_DIR: turn make bench's raw measurements into
-Markdown tables and gnuplot plots.
+"""report.py DATA_DIR RESULTS_DIR [--readme README.md]: turn make bench's
+raw measurements into Markdown tables and gnuplot plots (results.md), and
+the headline ratios into summary.md, which --readme also puts between the
+README's "bench-summary" markers.
 
 Input (DATA_DIR, written by bench/run.sh):
   rx-SERIES-MODE.tsv      rx_paths lines, MODE tcg (wall) or icount
@@ -10,6 +12,7 @@ Input (DATA_DIR, written by bench/run.sh):
   host-VERSION.tsv        host_loopback lines (native)
   speed.txt               openssl speed -evp aes-128-gcm, same run
   proxy.tsv               bench/proxies.sh lines (native)
+  proxy-guest.tsv         the same, in an icount guest (bench/proxies-guest.sh)
   meta.txt                machine description and load, key: value
 
 Every figure is the median of the runs with [min, max]; every ratio is
@@ -22,7 +25,11 @@ import subprocess
 import sys
 from collections import defaultdict
 
+if len(sys.argv) not in (3, 5) or (len(sys.argv) == 5 and
+                                   sys.argv[3] != "--readme"):
+    sys.exit("usage: report.py DATA_DIR RESULTS_DIR [--readme README.md]")
 data, res = sys.argv[1], sys.argv[2]
+readme = sys.argv[4] if len(sys.argv) == 5 else None
 os.makedirs(res, exist_ok=True)
 
 PATHS = ["arena", "arena-pf", "arena-own", "copy", "ktls", "ktls-nopad",
@@ -92,6 +99,9 @@ for k in ("host", "kernel", "qemu", "openssl", "load before",
           "load after", "guest"):
     if k in meta:
         w(f"- **{k}**: {meta[k]}")
+stages = [f"{k[5:]} {v}" for k, v in meta.items() if k.startswith("time ")]
+if stages:
+    w(f"- **stage times** (wall): {', '.join(stages)}")
 w("")
 w("""## How to read these figures
 
@@ -379,10 +389,24 @@ def host_section():
         w("")
 
 
-def proxy_section():
-    p = os.path.join(data, "proxy.tsv")
+PROXY_RATES = [("mbps", "MB/s, 1 MiB bodies"), ("rps", "requests/s, 1 KiB"),
+               ("hs_full", "full handshakes/s"),
+               ("hs_resumed", "resumed handshakes/s"),
+               ("p50_us", "p50 µs at fixed rate"),
+               ("p99_us", "p99 µs at fixed rate"),
+               ("idle_kib", "KiB per idle connection")]
+PROXY_CPU = [("cpu_mbps", "ns per byte, 1 MiB bodies"),
+             ("cpu_rps", "µs per 1 KiB request"),
+             ("cpu_hs_full", "µs per full handshake"),
+             ("cpu_hs_resumed", "µs per resumed handshake")]
+# Where a ratio above 1 means zctls-proxy does better.
+PROXY_MORE_IS_BETTER = {"mbps", "rps", "hs_full", "hs_resumed"}
+
+
+def load_proxy(name):
+    p = os.path.join(data, name)
     if not os.path.exists(p):
-        return
+        return None
     rows = defaultdict(lambda: defaultdict(dict))
     skipped, notes = [], []
     for line in open(p):
@@ -393,74 +417,191 @@ def proxy_section():
             notes.append(f[1])
         elif f[0] == "P" and len(f) >= 5:
             rows[f[1]][f[2]][int(f[3])] = float(f[4])
+    return rows, skipped, notes
+
+
+def proxy_table(rows, metrics, prec=1):
+    present = [m for m in metrics if any(m[0] in r for r in rows.values())]
+    if not present:
+        return
+    w("| proxy | " + " | ".join(m[1] for m in present) + " |")
+    w("|---" * (len(present) + 1) + "|")
+    for name in sorted(rows):
+        w(f"| {name} | " + " | ".join(
+            fmt(summ(list(rows[name].get(m[0], {}).values())), prec)
+            for m in present) + " |")
+    w("")
+
+
+def proxy_ratios(rows, metrics):
+    """zctls-proxy over each other proxy, run by run (same run index)."""
+    ref = "zctls-proxy"
+    present = [m for m in metrics if m[0] in rows[ref]]
+    w("| zctls-proxy / | " + " | ".join(m[1] for m in present) + " |")
+    w("|---" * (len(present) + 1) + "|")
+    for name in sorted(rows):
+        if name == ref:
+            continue
+        cells = []
+        for m, _ in present:
+            a, b = rows[ref].get(m, {}), rows[name].get(m, {})
+            cells.append(fmt(summ([a[r] / b[r] for r in a
+                                   if r in b and b[r]])))
+        w(f"| {name} | " + " | ".join(cells) + " |")
+    w("")
+    for name in sorted(rows):
+        if name == ref:
+            continue
+        for m, _ in present:
+            a, b = rows[ref].get(m, {}), rows[name].get(m, {})
+            r = summ([a[x] / b[x] for x in a if x in b and b[x]])
+            if r:
+                meta_out[f"proxy-{name}-{m}"] = round(r[0], 3)
+
+
+def proxy_plot(rows, base, title, cols):
+    """Bars per proxy: cols = ((metric, label), (metric, label)), y1, y2."""
+    dat = os.path.join(res, base + ".dat")
+    names = sorted(rows)
+    with open(dat, "w") as f:
+        for i, n in enumerate(names):
+            v = [summ(list(rows[n].get(m, {}).values())) for m, _ in cols]
+            f.write(f"{i} {n} " + " ".join(str(x[0]) if x else "NaN"
+                                             for x in v) + "\n")
+    gnuplot("\n".join([
+        "set terminal pngcairo size 800,500" if has_cairo() else
+        "set terminal png size 800,500",
+        f"set output '{os.path.join(res, base + '.png')}'",
+        f"set title '{title}'",
+        "set style fill solid 0.8", "set boxwidth 0.4", "set key below",
+        f"set ylabel '{cols[0][1]}'", f"set y2label '{cols[1][1]}'",
+        "set ytics nomirror", "set y2tics", "set grid ytics",
+        "set yrange [0:*]", "set y2range [0:*]",
+        f"set xrange [-0.5:{len(names) - 0.5}]",
+        f"plot '{dat}' using ($1-0.2):3:xtic(2) with boxes title "
+        f"'{cols[0][1]}', '' using ($1+0.2):4 axes x1y2 with boxes title "
+        f"'{cols[1][1]}'"]))
+    w(f"![{base}]({base}.png)\n")
+
+
+def proxy_common(rows, skipped, notes):
+    for n in notes:
+        w(f"- {n}")
+    if notes:
+        w("")
+    for name, why in skipped:
+        w(f"- **{name}** skipped: {why}")
+    if skipped:
+        w("")
+
+
+def ratio_legend():
+    w("Ratios zctls-proxy / each proxy, taken run by run (the proxies of "
+      "one run were measured one after the other) and then summarised: "
+      "median [min, max]. For MB/s, requests/s and handshakes/s above 1 "
+      "means zctls-proxy does better; for latency, memory and CPU below "
+      "1 does.\n")
+
+
+def proxy_section():
+    got = load_proxy("proxy.tsv")
+    if got is None:
+        return
+    rows, skipped, notes = got
     w("## Proxies, natively on the host\n")
     w("`bench/proxies.sh`: each proxy terminates TLS 1.3 (P-256 "
       "certificate; the client offers only TLS_AES_128_GCM_SHA256) on "
       "loopback for the same plain-TCP backend, with one worker process or "
       "thread where the proxy has such a setting (hitch --workers=1, "
-      "haproxy nbthread 1, nginx worker_processes 1; stunnel has a thread "
+      "haproxy nbthread 1, nginx worker_processes 1, zctls-proxy workers 1 "
+      "on libzctls's user-space record layer; stunnel has a thread "
       "per connection). The client is `bench/tlsload`, on the same 2 cores. "
       "Medians of the runs [min, max]; latency is measured from each "
-      "request's scheduled send time at a fixed rate, one connection.\n")
-    for n in notes:
-        w(f"- {n}")
-    if notes:
-        w("")
-    metrics = [("mbps", "MB/s, 1 MiB bodies"), ("rps", "requests/s, 1 KiB"),
-               ("hs_full", "full handshakes/s"),
-               ("hs_resumed", "resumed handshakes/s"),
-               ("p50_us", "p50 µs at fixed rate"),
-               ("p99_us", "p99 µs at fixed rate"),
-               ("idle_kib", "KiB per idle connection")]
-    present = [m for m in metrics if any(m[0] in r for r in rows.values())]
-    w("| proxy | " + " | ".join(m[1] for m in present) + " |")
-    w("|---" * (len(present) + 1) + "|")
-    for name in sorted(rows):
-        w(f"| {name} | " + " | ".join(
-            fmt(summ(list(rows[name].get(m[0], {}).values())), 1)
-            for m in present) + " |")
-    w("")
-    for name, why in skipped:
-        w(f"- **{name}** skipped: {why}")
-    w("")
-    ref = "zctls-proxy"
-    if ref in rows:
-        w("Ratios zctls-proxy / each proxy, run by run (same run index):\n")
-        w("| proxy | " + " | ".join(m[1] for m in present) + " |")
-        w("|---" * (len(present) + 1) + "|")
-        for name in sorted(rows):
-            if name == ref:
-                continue
-            cells = []
-            for m, _ in present:
-                a, b = rows[ref].get(m, {}), rows[name].get(m, {})
-                cells.append(fmt(summ([a[r] / b[r] for r in a
-                                       if r in b and b[r]])))
-            w(f"| {name} | " + " | ".join(cells) + " |")
-        w("")
+      "request's scheduled send time at a fixed rate, one connection. "
+      "Proxy CPU: user + system time of the proxy's processes (their "
+      "process CPU clocks, `clock_getcpuclockid`: what `/proc/PID/stat`'s "
+      "utime + stime count, at ns resolution; children included) over "
+      "each run, divided by the bytes or requests or handshakes of that "
+      "run; it depends less on the host's load than the rates do. Idle "
+      "memory is the proxy's resident user memory: kernel memory "
+      "(socket buffers, zctls.ko's state) is in no proxy's figure.\n")
+    proxy_common(rows, skipped, notes)
+    proxy_table(rows, PROXY_RATES)
+    w("Proxy CPU per unit of work:\n")
+    proxy_table(rows, PROXY_CPU, 2)
+    if "zctls-proxy" in rows:
+        ratio_legend()
+        proxy_ratios(rows, PROXY_RATES)
+        w("CPU:\n")
+        proxy_ratios(rows, PROXY_CPU)
     else:
         w("No ratios against zctls-proxy: it did not run (above).\n")
-    if rows and present:
-        dat = os.path.join(res, "proxies.dat")
-        names = sorted(rows)
-        with open(dat, "w") as f:
-            for i, n in enumerate(names):
-                m = summ(list(rows[n].get("mbps", {}).values()))
-                r = summ(list(rows[n].get("rps", {}).values()))
-                f.write(f"{i} {n} {m[0] if m else 'NaN'} {r[0] if r else 'NaN'}\n")
-        gnuplot("\n".join([
-            "set terminal pngcairo size 800,500" if has_cairo() else
-            "set terminal png size 800,500",
-            f"set output '{os.path.join(res, 'proxies.png')}'",
-            "set title 'TLS-terminating proxies on loopback (native, shared host)'",
-            "set style fill solid 0.8", "set boxwidth 0.4",
-            "set ylabel 'MB/s (1 MiB bodies)'", "set y2label 'requests/s (1 KiB)'",
-            "set ytics nomirror", "set y2tics", "set grid ytics",
-            "set yrange [0:*]", "set y2range [0:*]",
-            f"set xrange [-0.5:{len(names) - 0.5}]",
-            f"plot '{dat}' using ($1-0.2):3:xtic(2) with boxes title 'MB/s', "
-            f"'' using ($1+0.2):4 axes x1y2 with boxes title 'req/s'"]))
-        w("![proxies](proxies.png)\n")
+    if rows:
+        proxy_plot(rows, "proxies", "TLS-terminating proxies on loopback "
+                   "(native, shared host)",
+                   (("mbps", "MB/s (1 MiB bodies)"),
+                    ("rps", "requests/s (1 KiB)")))
+
+
+def proxy_guest_section():
+    got = load_proxy("proxy-guest.tsv")
+    if got is None:
+        return
+    rows, skipped, notes = got
+    kern = meta.get("proxy guest", "6.12")
+    w(f"## Proxies in the guest, kernel {kern}, icount\n")
+    w("The same `bench/proxies.sh`, run inside one icount guest "
+      "(`bench/proxies-guest.sh`: `-icount shift=0,sleep=on`, one vCPU) "
+      "with zctls.ko loaded; **zctls-proxy runs on the kernel record layer** "
+      "(`record-layer kernel`: zctls.ko decrypts into its arena and the "
+      "proxy forwards the revealed records, `splice(2)` back; a connection "
+      "that cannot have it fails, nothing falls back); the other proxies "
+      "are OpenSSL in user space, as on the host. The client, the backend "
+      "and the proxy share the one vCPU.\n")
+    w("- **Primary figure: proxy CPU** (user + system of the proxy's "
+      "processes, read in the guest from their process CPU clocks: what "
+      "`/proc/PID/stat`'s utime + stime count, at ns resolution, exited "
+      "threads included; over each run, divided by its bytes, requests or "
+      "handshakes). Under icount a "
+      "guest-ns is one executed guest instruction, so these are "
+      "instructions per byte or per request, independent of the host's "
+      "load. icount charges every instruction the same: it leaves out "
+      "caches and cache misses, TLB misses and page walks, IPIs and TLB "
+      "shootdowns, branch mispredictions, and the real cost of "
+      "AES-NI/PCLMUL instructions (each counts as one); a copy is "
+      "over-weighted against AES by about 4 times.")
+    w("- **Rates and latencies** are in guest time: under icount with "
+      "`sleep=on` that is the instructions of everything in the guest "
+      "(client, backend, proxy, kernel) plus idle time passed as on the "
+      "host (timers, waits on 9p reads of a program's pages), not a "
+      "native wall clock; they rank the proxies by the whole guest's work "
+      "per request at best, not by real speed. No plain-TCG boot is made "
+      "for the proxies (make bench's time budget): the native table "
+      "above has real wall figures. (`sleep=on`, unlike the other icount "
+      "guests: with `sleep=off` an idle guest's clock leaps while the "
+      "host serves 9p, and this guest's timeouts expired on a busy host.)")
+    w("- **Idle memory** is resident user memory only: on the kernel "
+      "record layer zctls-proxy's per-connection TLS state lives in "
+      "zctls.ko (kernel memory, not counted here), while the other "
+      "proxies keep theirs in user space.\n")
+    proxy_common(rows, skipped, notes)
+    w("Proxy CPU, icount guest-ns (= instructions):\n")
+    proxy_table(rows, PROXY_CPU, 2)
+    w("Rates and latencies, guest time:\n")
+    proxy_table(rows, PROXY_RATES)
+    if "zctls-proxy" in rows:
+        ratio_legend()
+        w("CPU (icount):\n")
+        proxy_ratios(rows, PROXY_CPU)
+        w("Rates and latencies (guest time):\n")
+        proxy_ratios(rows, PROXY_RATES)
+    else:
+        w("No ratios against zctls-proxy: it did not run (above).\n")
+    if rows:
+        proxy_plot(rows, "proxies-guest", f"Proxy CPU in the guest "
+                   f"({kern}, icount; zctls-proxy on zctls.ko)",
+                   (("cpu_mbps", "ns per byte (1 MiB bodies)"),
+                    ("cpu_rps", "us per request (1 KiB)")))
 
 
 def tx_section(series):
@@ -509,10 +650,148 @@ for s in series_list:
     tx_section(s)
 host_section()
 proxy_section()
+proxy_guest_section()
 
 if "notes" in meta:
     w("## Notes\n")
     w(meta["notes"] + "\n")
+
+def summary():
+    """The README's benchmark block: the headline ratios of this run."""
+    out = []
+    o = out.append
+    o(f"From the `make bench` run of {meta.get('date', '?')} "
+      f"({meta.get('total', '?')}; load average "
+      f"{meta.get('load before', '?').split(' (')[0]} before, "
+      f"{meta.get('load after', '?')} after, on "
+      f"{meta.get('host', '?')}). All tables and plots: "
+      "[bench/results/results.md](bench/results/results.md). Ratios A/B are "
+      "taken run by run, median [min, max]; below 1 means A costs less.\n")
+    o("**Guest figures are emulated** (QEMU TCG, `-cpu max`). Each guest "
+      "ratio is the pair **TCG wall ; icount CPU** (icount: the guest's "
+      "clocks count executed instructions, so CPU time is instructions, "
+      "independent of host load); they err in opposite directions on copies "
+      "against AES (TCG under-weights copies by about 5 times, icount "
+      "over-weights them by about 4 times), so the native ratio should lie "
+      "between them. **icount leaves out** caches and cache misses, TLB "
+      "misses and page walks, IPIs and TLB shootdowns, branch "
+      "mispredictions, and the real cost of AES-NI/PCLMUL instructions "
+      "(each counts as one). Native figures were taken on a shared 2-core "
+      "machine: wall figures there depend on its load.\n")
+    ser = "6.12" if load("rx-6.12-icount.tsv") else (series_list or [None])[0]
+    ic, tc = (load(f"rx-{ser}-icount.tsv"), load(f"rx-{ser}-tcg.tsv")) \
+        if ser else (None, None)
+    d = ic or tc
+    if d:
+        o(f"Receive in the guest, kernel {ser}, AES-128-GCM (tls.ko: "
+          "`TLS_RX_EXPECT_NO_PAD` for 1.3, its zero-copy path for 1.2; "
+          "OpenSSL: `SSL_read` over TCP):\n")
+        o("| TLS | record | arena/copy | arena/tls.ko | arena/OpenSSL |")
+        o("|---|---|---|---|---|")
+        for v in ("1.3", "1.2"):
+            kt = "ktls-nopad" if v == "1.3" else "ktls"
+            for sz in sorted({k[2] for k in d if k[0] == v}):
+                cells = []
+                for b in ("copy", kt, "openssl"):
+                    ka, kb = (v, "aes128", sz, "arena"), (v, "aes128", sz, b)
+                    cells.append(f"{fmt(ratio(tc, ka, kb, 2))} ; "
+                                 f"{fmt(ratio(ic, ka, kb, 3))}")
+                o(f"| {v} | {sz} B | " + " | ".join(cells) + " |")
+        o("")
+    tic, ttc = load(f"tx-{ser}-icount.tsv"), load(f"tx-{ser}-tcg.tsv")
+    td = tic or ttc
+    if td:
+        size = sorted({k[2] for k in td})[0]
+        o(f"Transmit in the guest, kernel {ser}, TLS 1.3, a {size}-byte "
+          "file, against tls.ko's `sendfile` with `TLS_TX_ZEROCOPY_RO`:\n")
+        o("| path | TCG wall ; icount CPU |")
+        o("|---|---|")
+        ref = ("1.3", "aes128", size, "ktls-sendfile-zc")
+        for p in ("zctls-send", "zctls-sendfile", "zctls-sendfile-zc",
+                  "ktls-send", "ktls-sendfile"):
+            k = ("1.3", "aes128", size, p)
+            if k in td:
+                o(f"| {p} | {fmt(ratio(ttc, k, ref, 2))} ; "
+                  f"{fmt(ratio(tic, k, ref, 3))} |")
+        o("")
+    hosts = [(v, load(f"host-{v}.tsv")) for v in ("1.3", "1.2")]
+    hosts = [(v, h) for v, h in hosts if h]
+    if hosts:
+        o("Natively, libzctls's user-space backend against OpenSSL over "
+          "loopback, CPU per byte of the tested thread:\n")
+        o("| TLS | zctls_recv/SSL_read | zctls_recv_borrow/SSL_read | "
+          "zctls_send/SSL_write |")
+        o("|---|---|---|---|")
+        for v, h in hosts:
+            def k(p):
+                return next((x for x in h if x[3] == p), None)
+            cells = [fmt(ratio(h, k(a), k(b), 3)) if k(a) and k(b) else "–"
+                     for a, b in (("zctls-recv", "openssl-read"),
+                                  ("zctls-borrow", "openssl-read"),
+                                  ("zctls-send", "openssl-write"))]
+            o(f"| {v} | " + " | ".join(cells) + " |")
+        o("")
+    for fname, title, metrics in (
+            ("proxy.tsv", "Proxies natively (zctls-proxy on the user-space "
+             "record layer), zctls-proxy / each; for rates above 1 means "
+             "zctls-proxy does better, for CPU, latency and memory below 1",
+             [("mbps", "MB/s"), ("rps", "req/s"), ("hs_full", "full hs/s"),
+              ("hs_resumed", "resumed hs/s"), ("p99_us", "p99 latency"),
+              ("idle_kib", "idle KiB/conn"), ("cpu_mbps", "CPU/byte"),
+              ("cpu_rps", "CPU/request"), ("cpu_hs_full", "CPU/full hs")]),
+            ("proxy-guest.tsv", "Proxies in the guest "
+             f"({meta.get('proxy guest', '6.12')}, icount), zctls-proxy on "
+             "zctls.ko, zctls-proxy / each, proxy CPU (instructions) per "
+             "unit of work and idle memory; below 1 means zctls-proxy costs "
+             "less",
+             [("cpu_mbps", "CPU/byte (1 MiB)"), ("cpu_rps", "CPU/request"),
+              ("cpu_hs_full", "CPU/full hs"),
+              ("cpu_hs_resumed", "CPU/resumed hs"),
+              ("idle_kib", "idle KiB/conn")])):
+        got = load_proxy(fname)
+        if got is None or "zctls-proxy" not in got[0]:
+            if got is not None:
+                o(f"{title.split(',')[0]}: zctls-proxy did not run "
+                  "(see results.md).\n")
+            continue
+        rows = got[0]
+        ref = rows["zctls-proxy"]
+        o(f"{title}:\n")
+        o("| zctls-proxy / | " + " | ".join(m[1] for m in metrics) + " |")
+        o("|---" * (len(metrics) + 1) + "|")
+        for name in sorted(rows):
+            if name == "zctls-proxy":
+                continue
+            cells = []
+            for m, _ in metrics:
+                a, b = ref.get(m, {}), rows[name].get(m, {})
+                r = summ([a[x] / b[x] for x in a if x in b and b[x]])
+                cells.append(f"{r[0]:.2f}" if r else "–")
+            o(f"| {name} | " + " | ".join(cells) + " |")
+        o("")
+    return out
+
+
+def update_readme(path, block):
+    """Replace what lies between the README's bench markers."""
+    begin, end = "<!-- bench-summary: begin -->", "<!-- bench-summary: end -->"
+    text = open(path).read()
+    if begin not in text or end not in text:
+        print(f"report: {path} has no {begin} ... {end}; not updated",
+              file=sys.stderr)
+        return
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    with open(path, "w") as f:
+        f.write(head + begin + "\n" + "\n".join(block).rstrip("\n") +
+                "\n" + end + tail)
+
+
+summ_md = summary()
+with open(os.path.join(res, "summary.md"), "w") as f:
+    f.write("\n".join(summ_md) + "\n")
+if readme:
+    update_readme(readme, summ_md)
 
 with open(os.path.join(res, "results.md"), "w") as f:
     f.write("\n".join(md) + "\n")

@@ -10,7 +10,9 @@
 #
 # Environment: KERNELS (default "6.12 6.1"), BENCH_REPS (5),
 # BENCH_BYTES (guest bytes per run, 131072), BENCH_TX_FILE (524288), HOST_BYTES (67108864),
-# HOST_REPS (7), BENCH_PROXIES (1: run bench/proxies.sh).
+# HOST_REPS (7), BENCH_PROXIES (1: run bench/proxies.sh natively and
+# bench/proxies-guest.sh in a 6.12 icount guest; BENCH_PROXIES_GUEST=0 leaves
+# the guest one out; its sizes: PROXY_GUEST_* in bench/proxies-guest.sh).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build/bench
@@ -58,25 +60,45 @@ for s in ${KERNELS:-6.12 6.1}; do
 			/^## crossover/ { f = b; next }
 			/^R\t/ { print > (f ? f : a) }' "$out/guest-$tag.log"
 		echo "   $(cat "$out"/*-$tag.tsv | wc -l) measurements in $(( $(date +%s) - t0 )) s"
+		meta "time guest $tag" "$(( $(date +%s) - t0 )) s"
 	done
 done
 
+# The proxies in an icount guest, zctls-proxy on zctls.ko (kernel record
+# layer) against the others in the same guest.
+if [ "${BENCH_PROXIES:-1}" = 1 ] && [ "${BENCH_PROXIES_GUEST:-1}" = 1 ]; then
+	k=${PROXY_GUEST_KERNEL:-6.12}
+	echo "== guest $k ($("$top/tests/vm/kver.sh" "$k")), icount: TLS proxies"
+	meta "proxy guest" "$k"
+	t0=$(date +%s)
+	"$top/bench/proxies-guest.sh" "$out/proxy-guest.tsv" || rc=1
+	echo "   $(grep -c '^P' "$out/proxy-guest.tsv") measurements in $(( $(date +%s) - t0 )) s"
+	meta "time guest proxies" "$(( $(date +%s) - t0 )) s"
+fi
+
 # Natively: the raw AEAD rate and libzctls against OpenSSL, same run.
 echo "== host: openssl speed -evp aes-128-gcm, host_loopback"
+t0=$(date +%s)
 openssl speed -seconds 2 -bytes 16384 -evp aes-128-gcm > "$out/speed.txt" 2>/dev/null || rc=1
 for v in 1.3 1.2; do
 	"$top/build/bench/host_loopback" -V $v -r "${HOST_REPS:-7}" \
 		-b "${HOST_BYTES:-67108864}" > "$out/host-$v.tsv" || rc=1
 done
+meta "time host loopback" "$(( $(date +%s) - t0 )) s"
 
 if [ "${BENCH_PROXIES:-1}" = 1 ] && [ -x "$top/bench/proxies.sh" ]; then
 	echo "== host: TLS proxies"
+	t0=$(date +%s)
 	"$top/bench/proxies.sh" "$out/proxy.tsv" || rc=1
+	echo "   $(grep -c '^P' "$out/proxy.tsv") measurements in $(( $(date +%s) - t0 )) s"
+	meta "time host proxies" "$(( $(date +%s) - t0 )) s"
 fi
 
 meta "load after" "$(cut -d' ' -f1-3 /proc/loadavg)"
 meta total "$(( $(date +%s) - t_start )) s for bench/run.sh (the build before it not counted)"
-python3 "$top/bench/report.py" "$out" "$res" || rc=1
+# results.md, summary.md, and the README's benchmark block (between its
+# bench-summary markers).
+python3 "$top/bench/report.py" "$out" "$res" --readme "$top/README.md" || rc=1
 rm -f "$res"/*.dat
 echo "bench: results in $res/results.md ($(( $(date +%s) - t_start )) s)"
 exit $rc

@@ -10,12 +10,13 @@
  *       plain-TCP backend (epoll, one thread); runs until killed
  *   tlsload bulk PORT BODY SECONDS THREADS
  *       THREADS connections, each asking for BODY bytes back to back;
- *       prints "mbps X" and "rps X"
+ *       prints "mbps X" and "rps X", and what was done: "count N"
+ *       (answers) and "bytes N" (their bytes)
  *   tlsload hs PORT SECONDS THREADS full|resumed
  *       connect, handshake, one 1-byte request, close, again; resumed
  *       offers the session ticket of the previous connection and fails if
  *       fewer than 90 % of the handshakes resumed; prints "hs_full X" or
- *       "hs_resumed X"
+ *       "hs_resumed X", and "count N" (handshakes)
  *   tlsload lat PORT RATE SECONDS
  *       one connection, 1 KiB requests sent on a fixed schedule of RATE per
  *       second; latency from each request's scheduled time to its last
@@ -26,6 +27,11 @@
  *       threads), keeps them open, and prints the growth of the resident
  *       memory of PID and its descendants divided by COUNT: "idle_kib X";
  *       fails if they are not all open within SECONDS
+ *   tlsload cpu PID
+ *       prints the CPU time (user + system, in ns) of PID and its
+ *       descendants together, from their process CPU clocks
+ *       (clock_getcpuclockid: every thread, exited ones included; what
+ *       /proc/PID/stat's utime + stime count, without their 10 ms ticks)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -394,6 +400,89 @@ static int idle(int count, int pid, double secs)
 	return opened == count ? 0 : 1;
 }
 
+/* The parent of @pid from /proc/PID/stat, or -1 if it is gone. */
+static int parent_of(int pid)
+{
+	char path[64], buf[512], *p;
+	int ppid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) != NULL &&
+	    sscanf(p + 1, " %*c %d", &ppid) != 1)
+		ppid = -1;
+	fclose(f);
+	return ppid;
+}
+
+static long double cpu_of(int pid)
+{
+	struct timespec ts;
+	clockid_t clk;
+
+	if (clock_getcpuclockid(pid, &clk) || clock_gettime(clk, &ts) < 0)
+		return -1;
+	return ts.tv_sec * 1e9L + ts.tv_nsec;
+}
+
+/*
+ * CPU time of @root and every descendant; a process that exits between
+ * the listing and the reading makes the reading fail (exit 1).
+ */
+static int cpu(int root)
+{
+	static int pids[32768], par[32768];
+	int n = 0, i, j, more;
+	long double sum = 0, t;
+	char in[32768] = { 0 };
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	if (d == NULL)
+		die("/proc");
+	while ((de = readdir(d)) != NULL && n < 32768) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		pids[n] = atoi(de->d_name);
+		par[n] = parent_of(pids[n]);
+		n++;
+	}
+	closedir(d);
+	for (i = 0; i < n; i++)
+		in[i] = pids[i] == root;
+	do {
+		more = 0;
+		for (i = 0; i < n; i++) {
+			if (in[i])
+				continue;
+			for (j = 0; j < n; j++)
+				if (in[j] && par[i] == pids[j])
+					break;
+			if (j < n)
+				in[i] = more = 1;
+		}
+	} while (more);
+	for (i = 0; i < n; i++) {
+		if (!in[i])
+			continue;
+		t = cpu_of(pids[i]);
+		if (t < 0) {
+			fprintf(stderr, "tlsload: cpu clock of %d: gone\n", pids[i]);
+			return 1;
+		}
+		sum += t;
+	}
+	if (sum == 0) {
+		fprintf(stderr, "tlsload: no process %d\n", root);
+		return 1;
+	}
+	printf("%.0Lf\n", sum);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct job j = { 0 };
@@ -403,6 +492,8 @@ int main(int argc, char **argv)
 
 	if (argc < 3)
 		goto usage;
+	if (!strcmp(argv[1], "cpu"))
+		return cpu(atoi(argv[2]));
 	port = atoi(argv[2]);
 	if (!strcmp(argv[1], "backend"))
 		return backend();
@@ -422,6 +513,7 @@ int main(int argc, char **argv)
 		run_threads(bulk_thread, &j, threads, &count, &reused, &secs);
 		printf("mbps %.2f\nrps %.1f\n", count * (double)j.body / secs / 1e6,
 		       count / secs);
+		printf("count %ld\nbytes %.0f\n", count, count * (double)j.body);
 	} else if (!strcmp(argv[1], "hs") && argc == 6) {
 		j.secs = atof(argv[3]);
 		threads = atoi(argv[4]);
@@ -436,6 +528,7 @@ int main(int argc, char **argv)
 		}
 		printf("%s %.1f\n", j.resume ? "hs_resumed" : "hs_full",
 		       count / secs);
+		printf("count %ld\n", count);
 	} else if (!strcmp(argv[1], "lat") && argc == 5) {
 		lat(atof(argv[3]), atof(argv[4]));
 	} else if (!strcmp(argv[1], "idle") && argc == 6) {

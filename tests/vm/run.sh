@@ -25,6 +25,9 @@
 #                         For benchmarks, not tests: an idle guest's clock
 #                         leaps ahead while the host serves 9p (module
 #                         loads), so guest timeouts expire early.
+#   --icount-sleep        the same, but an idle guest's clock follows the
+#                         host's (sleep=on): CPU times still count
+#                         instructions, guest timeouts hold (bench/proxies-guest.sh)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -41,6 +44,8 @@ while [ $# -gt 0 ]; do
 	--out)		out=$2; shift 2 ;;
 	--env)		envs+=("$2"); shift 2 ;;
 	--icount)	accel=(-accel tcg,thread=single -smp 1 -icount shift=0,sleep=off)
+			shift ;;
+	--icount-sleep)	accel=(-accel tcg,thread=single -smp 1 -icount shift=0,sleep=on)
 			shift ;;
 	--)		shift; break ;;
 	*)		echo "run.sh: unknown option $1" >&2; exit 2 ;;
