@@ -10,9 +10,10 @@ FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-Ilibzctls/include -Ilibzctls/src -Ilibzctls/tests -Itests/forge \
 	-Iktls-ext/include/uapi
-LZ_SRC := $(addprefix libzctls/src/,error.c config.c keys.c record.c arena.c \
-	sockio.c backend.c backend_user.c backend_kernel.c karena.c context.c \
-	conn.c info.c handshake_openssl.c handshake_mbedtls.c)
+# The library's source list is libzctls/Makefile's SRCS: one list, so a new
+# library file cannot be left out of the fuzzer's link.
+LZ_SRC := $(addprefix libzctls/src/,$(shell sed -n '/^SRCS :=/,/[^\\]$$/p' \
+	libzctls/Makefile | sed 's/^SRCS :=//; s/\\//g'))
 LZ_DEPS := $(LZ_SRC) libzctls/src/internal.h libzctls/include/zctls.h
 LIBFUZZERS := $(B)/tests/fuzz/fuzz_record $(B)/tests/fuzz/fuzz_posthandshake
 FUZZ_BINS := $(B)/tests/fuzz/uapi_fuzz $(LIBFUZZERS)
