@@ -21,8 +21,9 @@
 # Sizes are cut for emulation (every instruction of client, backend and
 # proxy runs on the one emulated vCPU):
 #   PROXY_GUEST_KERNEL (6.12), PROXY_GUEST_RUNS (5), PROXY_GUEST_SECS
-#   (0.25 guest-seconds per measurement), PROXY_GUEST_IDLE (300 idle
-#   connections, not 10,000), PROXY_GUEST_LAT (0: no latency runs; a
+#   (0.1 guest-seconds per measurement: the CPU figures are read in ns,
+#   and a guest-second costs about 9 host CPU-seconds here),
+#   PROXY_GUEST_IDLE (150 idle connections, not 10,000), PROXY_GUEST_LAT (0: no latency runs; a
 #   latency in guest time says nothing of the proxy), PROXY_GUEST_RATE
 #   (200 requests/s, for latency), PROXIES (all), PROXY_GUEST_TIMEOUT
 #   (2400 s for the whole guest).
@@ -43,8 +44,8 @@ fi
 
 outf=${1:?usage: proxies-guest.sh OUT.tsv}
 k=${PROXY_GUEST_KERNEL:-6.12}
-runs=${PROXY_GUEST_RUNS:-5} secs=${PROXY_GUEST_SECS:-0.25}
-nidle=${PROXY_GUEST_IDLE:-300} rate=${PROXY_GUEST_RATE:-200} lat=${PROXY_GUEST_LAT:-0}
+runs=${PROXY_GUEST_RUNS:-5} secs=${PROXY_GUEST_SECS:-0.1}
+nidle=${PROXY_GUEST_IDLE:-150} rate=${PROXY_GUEST_RATE:-200} lat=${PROXY_GUEST_LAT:-0}
 [ -x "$top/proxy/build/zctls-proxy" ] ||
 	{ echo "proxies-guest: proxy/build/zctls-proxy not built (make proxy)" >&2; exit 1; }
 [ -x "$top/build/bench/tlsload" ] ||

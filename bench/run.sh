@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # bench/run.sh: `make bench`. One guest boot per kernel and mode, one after
-# the other so that no two of them compete for the host's cores:
+# the other so that no two of them compete for the host's cores (only the
+# proxies' icount guest runs beside another icount guest, below):
 #   icount  tests/vm/run.sh --icount: guest CPU times count instructions
 #           (the primary figures)
 #   tcg     plain TCG, 2 vCPUs: emulated wall-clock times
@@ -40,41 +41,65 @@ meta guest "QEMU TCG -cpu max, 2048 MiB; tcg mode: multi-threaded TCG, 2 vCPUs; 
 # One guest per kernel and mode: receive, transmit, and the crossover
 # (every record in a slot of its own, against packing and against copying).
 sizes_x=64,128,256,512,1024,2048,4096,8192,16384
-for s in ${KERNELS:-6.12 6.1}; do
-	for mode in icount tcg; do
-		tag=$s-$mode
-		# ChaCha20-Poly1305's first instantiation never completes in a 6.1
-		# guest under icount (seen in every try; fine under plain TCG and
-		# on 6.12), so that guest measures the AES ciphers only.
-		ciph=
-		[ "$s" = 6.1 ] && [ $mode = icount ] && ciph="-c aes128,aes256"
-		cmd="$rx -r $reps -b $bytes $ciph && echo '## tx' && $tx -r $reps -f $txfile"
-		cmd="$cmd && echo '## crossover' && $rx -r $reps -b $((bytes / 2)) -c aes128 -V 1.3 -p arena-own,arena-packed,copy -s $sizes_x"
-		echo "== guest $s ($("$top/tests/vm/kver.sh" "$s")), $mode: rx_paths -r $reps -b $bytes"
-		t0=$(date +%s)
-		"$top/tests/vm/run.sh" --kernel "$s" $([ $mode = icount ] && echo --icount) \
-			--timeout 3000 --out "$top/build/vm/bench-$tag" -- "$cmd" \
-			> "$out/guest-$tag.log" 2>&1 || { rc=1; tail -n 5 "$out/guest-$tag.log"; }
-		awk -v a="$out/rx-$tag.tsv" -v b="$out/xover-$tag.tsv" -v t="$out/tx-$tag.tsv" '
-			/^## tx/ { f = t; next }
-			/^## crossover/ { f = b; next }
-			/^R\t/ { print > (f ? f : a) }' "$out/guest-$tag.log"
-		echo "   $(cat "$out"/*-$tag.tsv | wc -l) measurements in $(( $(date +%s) - t0 )) s"
-		meta "time guest $tag" "$(( $(date +%s) - t0 )) s"
-	done
-done
+guest_bench() {	# guest_bench SERIES MODE
+	local s=$1 mode=$2 tag=$1-$2 ciph= cmd t0
+	# ChaCha20-Poly1305's first instantiation never completes in a 6.1
+	# guest under icount (seen in every try; fine under plain TCG and
+	# on 6.12), so that guest measures the AES ciphers only.
+	[ "$s" = 6.1 ] && [ $mode = icount ] && ciph="-c aes128,aes256"
+	cmd="$rx -r $reps -b $bytes $ciph && echo '## tx' && $tx -r $reps -f $txfile"
+	cmd="$cmd && echo '## crossover' && $rx -r $reps -b $((bytes / 2)) -c aes128 -V 1.3 -p arena-own,arena-packed,copy -s $sizes_x"
+	echo "== guest $s ($("$top/tests/vm/kver.sh" "$s")), $mode: rx_paths -r $reps -b $bytes"
+	t0=$(date +%s)
+	"$top/tests/vm/run.sh" --kernel "$s" $([ $mode = icount ] && echo --icount) \
+		--timeout 3000 --out "$top/build/vm/bench-$tag" -- "$cmd" \
+		> "$out/guest-$tag.log" 2>&1 || { rc=1; tail -n 5 "$out/guest-$tag.log"; }
+	awk -v a="$out/rx-$tag.tsv" -v b="$out/xover-$tag.tsv" -v t="$out/tx-$tag.tsv" '
+		/^## tx/ { f = t; next }
+		/^## crossover/ { f = b; next }
+		/^R\t/ { print > (f ? f : a) }' "$out/guest-$tag.log"
+	echo "   $(cat "$out"/*-$tag.tsv | wc -l) measurements in $(( $(date +%s) - t0 )) s"
+	meta "time guest $tag" "$(( $(date +%s) - t0 )) s"
+}
 
 # The proxies in an icount guest, zctls-proxy on zctls.ko (kernel record
-# layer) against the others in the same guest.
-if [ "${BENCH_PROXIES:-1}" = 1 ] && [ "${BENCH_PROXIES_GUEST:-1}" = 1 ]; then
-	k=${PROXY_GUEST_KERNEL:-6.12}
-	echo "== guest $k ($("$top/tests/vm/kver.sh" "$k")), icount: TLS proxies"
-	meta "proxy guest" "$k"
+# layer) against the others in the same guest. Its figures are icount CPU
+# times, which do not depend on the host's load, so it runs beside the
+# icount guest of another kernel (two single-threaded QEMUs, two cores),
+# never beside a TCG guest, whose wall times would suffer. Not beside a
+# guest of its own kernel: both would build zctls.ko in the same directory.
+pk=${PROXY_GUEST_KERNEL:-6.12} pg_pid= pg_done=0
+[ "${BENCH_PROXIES:-1}" = 1 ] && [ "${BENCH_PROXIES_GUEST:-1}" = 1 ] || pg_done=1
+proxy_guest() {
+	local t0
 	t0=$(date +%s)
-	"$top/bench/proxies-guest.sh" "$out/proxy-guest.tsv" || rc=1
-	echo "   $(grep -c '^P' "$out/proxy-guest.tsv") measurements in $(( $(date +%s) - t0 )) s"
+	echo "== guest $pk ($("$top/tests/vm/kver.sh" "$pk")), icount: TLS proxies"
+	"$top/bench/proxies-guest.sh" "$out/proxy-guest.tsv" || return 1
+	echo "== guest proxies: $(grep -c '^P' "$out/proxy-guest.tsv") measurements in $(( $(date +%s) - t0 )) s"
 	meta "time guest proxies" "$(( $(date +%s) - t0 )) s"
-fi
+}
+[ $pg_done = 1 ] || meta "proxy guest" "$pk"
+kernels=${KERNELS:-6.12 6.1}
+for mode in icount tcg; do
+	for s in $kernels; do
+		# Start the proxy guest beside the first icount guest of another
+		# kernel, once zctls.ko for its own kernel is built.
+		if [ $mode = icount ] && [ $pg_done = 0 ] && [ -z "$pg_pid" ] &&
+		   [ "$s" != "$pk" ] && "$top/scripts/build-module.sh" \
+			"$("$top/tests/vm/kver.sh" "$pk")" > /dev/null; then
+			proxy_guest & pg_pid=$!
+		fi
+		guest_bench "$s" $mode
+	done
+	if [ $mode = icount ] && [ $pg_done = 0 ]; then
+		if [ -n "$pg_pid" ]; then
+			wait "$pg_pid" || rc=1
+		else
+			proxy_guest || rc=1
+		fi
+		pg_done=1
+	fi
+done
 
 # Natively: the raw AEAD rate and libzctls against OpenSSL, same run.
 echo "== host: openssl speed -evp aes-128-gcm, host_loopback"
