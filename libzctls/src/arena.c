@@ -75,7 +75,7 @@ void zc_arena_destroy(struct zc_arena *a)
 	int saved = errno;
 
 	if (a->priv != NULL) {
-		explicit_bzero(a->priv, len);
+		zc_arena_wipe_used(a);
 		munmap(a->priv, len);
 	}
 	if (a->user != NULL)
@@ -88,7 +88,12 @@ void zc_arena_destroy(struct zc_arena *a)
 	errno = saved;
 }
 
-/* A FREE slot to decrypt into, marked HELD; -1 if all are lent. */
+/*
+ * The lowest FREE slot to decrypt into, marked HELD; -1 if all are lent.
+ * Lowest first keeps the slots that ever held plaintext a prefix,
+ * [0, used), so that only those are wiped at the end: a connection that
+ * received little never faults in, and then zeroes, the rest.
+ */
 int zc_arena_take(struct zc_arena *a)
 {
 	unsigned i;
@@ -96,6 +101,8 @@ int zc_arena_take(struct zc_arena *a)
 	for (i = 0; i < a->nslots; i++) {
 		if (a->state[i] == ZC_SLOT_FREE) {
 			a->state[i] = ZC_SLOT_HELD;
+			if (i >= a->used)
+				a->used = i + 1;
 			return (int)i;
 		}
 	}
@@ -148,4 +155,11 @@ void zc_arena_wipe(struct zc_arena *a, int slot, size_t len)
 	if (len > a->slot_size)
 		len = a->slot_size;
 	explicit_bzero(zc_arena_priv(a, slot), len);
+}
+
+/* Wipe every slot that may have held plaintext (all that were taken). */
+void zc_arena_wipe_used(struct zc_arena *a)
+{
+	if (a->priv != NULL)
+		explicit_bzero(a->priv, (size_t)a->used * a->slot_size);
 }

@@ -126,6 +126,7 @@ struct zc_arena {
 	uint8_t *user;		/* caller's view: PROT_NONE until revealed */
 	size_t slot_size;
 	unsigned nslots;
+	unsigned used;		/* slots [0, used) were ever taken */
 	uint8_t *state;
 };
 
@@ -137,6 +138,7 @@ const uint8_t *zc_arena_reveal(struct zc_arena *a, int slot);
 int zc_arena_slot_of(struct zc_arena *a, const void *user_ptr);
 int zc_arena_put(struct zc_arena *a, int slot);
 void zc_arena_wipe(struct zc_arena *a, int slot, size_t len);
+void zc_arena_wipe_used(struct zc_arena *a);
 
 /* Record backends. */
 struct zc_backend_ops {
