@@ -121,6 +121,7 @@ const char *px_tls_features(void);
 
 /* ---- listener.c ---- */
 int px_listen_socket(const struct px_addr *a, char *err, size_t errlen);
+void px_client_socket(int fd);
 int px_backend_connect(const struct px_addr *a, int *fd);
 void px_sockname(int fd, int peer, char *buf, size_t len);
 

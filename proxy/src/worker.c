@@ -238,6 +238,7 @@ static void do_accept(struct px_worker *w, struct px_site *s)
 				       s->lc->listen.text);
 			return;
 		}
+		px_client_socket(fd);
 		px_conn_accept(w, s, fd);
 	}
 }
