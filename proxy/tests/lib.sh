@@ -18,7 +18,12 @@ cleanup() {
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
 	rm -rf "$WORK"
 }
-trap cleanup EXIT INT TERM
+# A signal (run.sh's per-case timeout) ends the case after the cleanup:
+# a handler that returned would let the case run on without its work
+# directory.
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 skip() { echo "$*"; exit 77; }
 fail() { echo "FAIL: $*"; echo "$*" >> "$WORK/failures"; FAILURES=$((FAILURES + 1)); }

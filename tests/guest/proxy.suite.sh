@@ -8,7 +8,10 @@
 # layer (make check-host).  Sizes shrink for emulation: the big transfer
 # is PX_BIG_MB=8 MiB instead of 100, the concurrency case opens 100
 # connections instead of 1000, the reload case makes 40 requests instead
-# of 240, the resumption case makes 2 pairs per kind instead of 6.  Only
+# of 240, the resumption case makes 2 pairs per kind instead of 6. A case
+# is cut after 1200 s: that bounds a hang, and is far above what a case
+# takes in an emulated guest on a loaded host (resumption took over 600 s
+# on 6.1 beside a CPU hog and other work, load 15 on 2 cores).  Only
 # the cases whose outcome depends on the record layer run here (what the kernel decrypts, splices and reveals); the others (config
 # parsing, reload, timeouts, drain, PROXY headers, hostile input, readiness)
 # test the daemon alone, run on the host, and are reported as skipped with
@@ -20,7 +23,7 @@ top=$ZCTLS_REPO
 PX_BUILD=$top/proxy/build PX_RECORD_LAYER=kernel PX_BIG_MB=${PX_BIG_MB:-8} \
 	PX_CONNS=${PX_CONNS:-100} PX_RELOAD_N=${PX_RELOAD_N:-10} \
 	PX_RESUME_ROUNDS=${PX_RESUME_ROUNDS:-2} \
-	PX_CASE_TIMEOUT=${PX_CASE_TIMEOUT:-400} PX_PREFIX=proxy-kernel/ \
+	PX_CASE_TIMEOUT=${PX_CASE_TIMEOUT:-1200} PX_PREFIX=proxy-kernel/ \
 	PX_FILTER=${PX_FILTER:-'^(forged_record|big_transfer|half_close|curl_nginx|http2|resumption|client_certs|s_client_echo)$'} \
 	PX_FILTER_WHY=${PX_FILTER_WHY:-'independent of the record layer: runs on the host (make check-host)'} \
 	exec "$top/proxy/tests/run.sh"
