@@ -57,6 +57,11 @@ echo 600 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 ip link set lo up || { infra "could not bring lo up"; finish 1; }
 ulimit -l unlimited
 
+# The guest kernel came up and nothing of ours is loaded yet: from here
+# on, whatever goes wrong counts against the run (run.sh boots again only
+# a guest that died before this point).
+echo booted > $R/booted
+
 if [ -n "${ZCTLS_KO:-}" ]; then
 	# Mainline crypto modules the data path asks for by name.
 	for m in $ZCTLS_PRELOAD; do modprobe -q "$m"; done

@@ -111,18 +111,37 @@ done
 # + timer doesn't work!", a panic, seen at load 25): no_timer_check.
 cmdline_load="nowatchdog rcupdate.rcu_cpu_stall_timeout=300 no_timer_check"
 
+boot() {
+	timeout --kill-after=10 $((timeout + 120)) qemu-system-x86_64 \
+		"${accel[@]}" -cpu max -m $mem \
+		-nographic -no-reboot -nic none \
+		-kernel "$image" -initrd "$initrd" \
+		-append "console=ttyS0 loglevel=4 panic=-1 mitigations=off $cmdline_load${cmdline_dbg:+ $cmdline_dbg}" \
+		-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
+		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
+		-fsdev local,id=results,path="$out/share",security_model=none \
+		-device virtio-9p-pci,fsdev=results,mount_tag=results \
+		< /dev/null > "$out/console.log" 2>&1
+}
+
+# A guest kernel that dies before guest-main.sh is up (before zctls.ko or
+# any test is loaded) failed in the emulator or in Debian's kernel, not in
+# what is under test: twice in about 15 boots of 6.12 on a loaded host it
+# took an "Oops: int3" in sched_clock_tick under multi-threaded TCG, 4-6 s
+# into the boot. Such a boot is tried once more, said on stderr, and its
+# console kept as console-first-boot.log. Anything after guest-main.sh
+# wrote "booted" counts.
 start=$(date +%s.%N)
-timeout --kill-after=10 $((timeout + 120)) qemu-system-x86_64 \
-	"${accel[@]}" -cpu max -m $mem \
-	-nographic -no-reboot -nic none \
-	-kernel "$image" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=4 panic=-1 mitigations=off $cmdline_load${cmdline_dbg:+ $cmdline_dbg}" \
-	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
-	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
-	-fsdev local,id=results,path="$out/share",security_model=none \
-	-device virtio-9p-pci,fsdev=results,mount_tag=results \
-	< /dev/null > "$out/console.log" 2>&1
+boot
 qrc=$?
+if [ ! -e "$out/share/booted" ] && [ $qrc != 124 ] && [ $qrc != 137 ]; then
+	mv "$out/console.log" "$out/console-first-boot.log"
+	echo "zctls-vm: the $kver guest died before its command started" \
+		"($(grep -aoE -m1 '(Oops|Kernel panic|BUG)[^[:cntrl:]]*' "$out/console-first-boot.log" || echo 'no report')):" \
+		"booting it again, once (first console: $out/console-first-boot.log)" >&2
+	boot
+	qrc=$?
+fi
 elapsed=$(echo "$(date +%s.%N) - $start" | bc)
 for f in status dmesg output infra kmemleak; do [ -e "$out/share/$f" ] && cp "$out/share/$f" "$out/$f"; done
 [ -e "$out/output" ] && cat "$out/output"
