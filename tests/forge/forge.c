@@ -346,3 +346,27 @@ int forge_wire_send(int fd, const struct forge_wire *w)
 		shutdown(fd, SHUT_WR);
 	return 0;
 }
+
+int forge_read_record(int fd, uint8_t *rec, size_t cap, size_t *len)
+{
+	size_t got = 0, want = FORGE_HDR_LEN;
+	ssize_t n;
+
+	if (cap < FORGE_HDR_LEN)
+		return -1;
+	while (got < want) {
+		n = recv(fd, rec + got, want - got, 0);
+		if (n == 0 && got == 0)
+			return 1;
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+		if (got == FORGE_HDR_LEN) {
+			want += (size_t)rec[3] << 8 | rec[4];
+			if (want > cap)
+				return -1;
+		}
+	}
+	*len = got;
+	return 0;
+}

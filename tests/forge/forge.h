@@ -199,4 +199,12 @@ void forge_wire_free(struct forge_wire *w);
 /* Send a wire on a connected TCP socket as w->seg says. 0, or -1. */
 int forge_wire_send(int fd, const struct forge_wire *w);
 
+/*
+ * Read one whole record, header included, from the stream socket @fd into
+ * @rec, which holds @cap bytes: 0 with its length in *@len; 1 at end of
+ * stream before a record began; -1 on an error, a record cut short by end
+ * of stream, or one longer than @cap.
+ */
+int forge_read_record(int fd, uint8_t *rec, size_t cap, size_t *len);
+
 #endif /* ZCTLS_FORGE_H */

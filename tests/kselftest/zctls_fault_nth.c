@@ -567,29 +567,6 @@ static int tx_pair(FIXTURE_DATA(tx_nth) *self)
 	return setsockopt(self->ktls, SOL_TLS, TLS_TX, info, len);
 }
 
-/* One whole record from @fd into @rec: 0, 1 at EOF, -1 on error. */
-static int read_record(int fd, uint8_t *rec, size_t *len)
-{
-	size_t got = 0, want = TR_HDR_LEN;
-	ssize_t n;
-
-	while (got < want) {
-		n = recv(fd, rec + got, want - got, 0);
-		if (n == 0 && got == 0)
-			return 1;
-		if (n <= 0)
-			return -1;
-		got += n;
-		if (got == TR_HDR_LEN) {
-			want += (size_t)rec[3] << 8 | rec[4];
-			if (want > TR_MAX_RECORD)
-				return -1;
-		}
-	}
-	*len = got;
-	return 0;
-}
-
 /* The peer opens records until it has the whole stream; 0, or -1. */
 static int tx_peer_check(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(tx_nth) *self, unsigned int n)
@@ -600,7 +577,7 @@ static int tx_peer_check(struct __test_metadata *_metadata,
 	int r;
 
 	while (got < TX_TOTAL) {
-		if (read_record(self->peer, rec, &len)) {
+		if (forge_read_record(self->peer, rec, sizeof(rec), &len)) {
 			TH_LOG("N=%u: peer read failed after %zu of %d bytes: %s",
 			       n, got, TX_TOTAL, strerror(errno));
 			return -1;

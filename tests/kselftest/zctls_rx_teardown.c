@@ -36,6 +36,7 @@
 
 /* The harness's own setjmp wrapper trips -Wclobbered once bodies inline. */
 #pragma GCC diagnostic ignored "-Wclobbered"
+#include "zctls_cgroup.h"
 #include "kselftest_harness.h"
 
 #define WAIT_MS		60000	/* against a hang, not a timing */
@@ -381,55 +382,6 @@ TEST(thousand_sockets_with_records_in_flight)
 
 /* ---- memory cgroup ------------------------------------------------------- */
 
-#define CG_ROOT		"/sys/fs/cgroup"
-
-static int cg_write(const char *dir, const char *file, const char *val)
-{
-	char path[256];
-	FILE *f;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	rc = fputs(val, f) < 0 ? -1 : 0;
-	return fclose(f) || rc ? -1 : 0;
-}
-
-static long cg_read(const char *dir, const char *file, const char *key)
-{
-	char path[256], k[64];
-	long v, found = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (!key) {
-		if (fscanf(f, "%ld", &found) != 1)
-			found = -1;
-	} else {
-		while (fscanf(f, "%63s %ld", k, &v) == 2)
-			if (!strcmp(k, key))
-				found = v;
-	}
-	fclose(f);
-	return found;
-}
-
-/* A cgroup v2 hierarchy with the memory controller for children; or why not. */
-static const char *cg_ready(void)
-{
-	if (access(CG_ROOT "/cgroup.controllers", F_OK) &&
-	    mount("none", CG_ROOT, "cgroup2", 0, NULL))
-		return "cannot mount cgroup2 on " CG_ROOT;
-	if (cg_write(CG_ROOT, "cgroup.subtree_control", "+memory"))
-		return "no memory controller (CONFIG_MEMCG)";
-	return NULL;
-}
-
 /* The receiver, in the cgroup: 0 when every byte arrived exactly once. */
 static int cg_child(const char *cg)
 {
@@ -449,8 +401,8 @@ static int cg_child(const char *cg)
 			0, 0, rcvbuf) || set_timeouts(z.ktls))
 		return 3;
 	/* From here on, little more than what it uses already. */
-	snprintf(max, sizeof(max), "%ld", cg_read(cg, "memory.current", NULL) + (512 << 10));
-	if (cg_write(cg, "memory.max", max))
+	snprintf(max, sizeof(max), "%ld", zt_cg_read(cg, "memory.current", NULL) + (512 << 10));
+	if (zt_cg_write(cg, "memory.max", max))
 		return 4;
 	s = (struct sender){ .z = &z, .data = want };
 	if (pthread_create(&sd, NULL, race_sender_n, &s))
@@ -476,19 +428,19 @@ static int cg_child(const char *cg)
 TEST(receive_under_small_memory_max_loses_nothing)
 {
 	char cg[64], pid_s[16];
-	const char *why = cg_ready();
+	const char *why = zt_cg_ready();
 	int status;
 	pid_t pid;
 
 	if (why)
 		SKIP(return, "%s", why);
-	snprintf(cg, sizeof(cg), CG_ROOT "/zctls-memmax-%d", getpid());
+	snprintf(cg, sizeof(cg), ZT_CG_ROOT "/zctls-memmax-%d", getpid());
 	ASSERT_EQ(mkdir(cg, 0755), 0);
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		snprintf(pid_s, sizeof(pid_s), "%d", getpid());
-		if (cg_write(cg, "cgroup.procs", pid_s))
+		if (zt_cg_write(cg, "cgroup.procs", pid_s))
 			_exit(6);
 		_exit(cg_child(cg));
 	}
@@ -496,11 +448,11 @@ TEST(receive_under_small_memory_max_loses_nothing)
 	TH_LOG("child: %s %d; cgroup oom_kill %ld, max events %ld",
 	       WIFSIGNALED(status) ? "killed by signal" : "exited",
 	       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
-	       cg_read(cg, "memory.events", "oom_kill"),
-	       cg_read(cg, "memory.events", "max"));
+	       zt_cg_read(cg, "memory.events", "oom_kill"),
+	       zt_cg_read(cg, "memory.events", "max"));
 	if (WIFSIGNALED(status)) {
 		/* Only the cgroup's OOM killer may end it. */
-		EXPECT_GT(cg_read(cg, "memory.events", "oom_kill"), 0);
+		EXPECT_GT(zt_cg_read(cg, "memory.events", "oom_kill"), 0);
 	} else {
 		EXPECT_EQ(WEXITSTATUS(status), 0);
 	}

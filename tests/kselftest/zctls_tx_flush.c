@@ -44,29 +44,6 @@ static uint8_t pat(size_t i)
 	return (uint8_t)(i * 7 + (i >> 9) + 3);
 }
 
-/* 0 and the record in @rec (header included), 1 at EOF, -1 on error. */
-static int read_record(int fd, uint8_t *rec, size_t *len)
-{
-	size_t got = 0, want = TR_HDR_LEN;
-	ssize_t n;
-
-	while (got < want) {
-		n = recv(fd, rec + got, want - got, 0);
-		if (n == 0 && got == 0)
-			return 1;
-		if (n <= 0)
-			return -1;
-		got += n;
-		if (got == TR_HDR_LEN) {
-			want += (size_t)rec[3] << 8 | rec[4];
-			if (want > TR_MAX_RECORD + 256)
-				return -1;
-		}
-	}
-	*len = got;
-	return 0;
-}
-
 FIXTURE(tx)
 {
 	int ktls, peer;
@@ -164,7 +141,7 @@ static int expect_stream_n(struct __test_metadata *_metadata,
 	uint8_t type;
 
 	while (max < 0 || records < max) {
-		r = read_record(self->peer, rec, &len);
+		r = forge_read_record(self->peer, rec, sizeof(rec), &len);
 		if (r == 1)
 			break;
 		EXPECT_EQ(r, 0) {

@@ -132,29 +132,6 @@ FIXTURE_TEARDOWN(sf)
 	free(self->buf);
 }
 
-/* 0 and the record in @rec (header included), 1 at EOF, -1 on error. */
-static int read_record(int fd, uint8_t *rec, size_t *len)
-{
-	size_t got = 0, want = TR_HDR_LEN;
-	ssize_t n;
-
-	while (got < want) {
-		n = recv(fd, rec + got, want - got, 0);
-		if (n == 0 && got == 0)
-			return 1;
-		if (n <= 0)
-			return -1;
-		got += n;
-		if (got == TR_HDR_LEN) {
-			want += (size_t)rec[3] << 8 | rec[4];
-			if (want > TR_MAX_RECORD + 256)
-				return -1;
-		}
-	}
-	*len = got;
-	return 0;
-}
-
 /*
  * Read records until EOF and check that their plaintext is exactly the
  * @n expected bytes in @want. Returns the number of records.
@@ -168,7 +145,7 @@ static int expect_stream(struct __test_metadata *_metadata,
 	uint8_t type;
 
 	for (;;) {
-		r = read_record(self->peer, rec, &len);
+		r = forge_read_record(self->peer, rec, sizeof(rec), &len);
 		if (r == 1)
 			break;
 		ASSERT_EQ(r, 0) TH_LOG("record read failed after %zu of %zu bytes: %s",
