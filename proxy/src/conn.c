@@ -49,6 +49,7 @@ struct px_conn {
 	struct px_site *site;
 	struct px_conn *prev, *next, *runq_next;
 	int in_runq;
+	int dead;			/* freed: on w->dead until the batch ends */
 	int cfd, bfd;
 	uint32_t creg, breg;		/* events registered (0: not in set) */
 	struct zctls *tls;
@@ -189,9 +190,28 @@ static void conn_free(struct px_conn *c, const char *why)
 		c->next->prev = c->prev;
 	w->nconns--;
 	px_site_put(c->site);
-	free(c);
+	/*
+	 * The epoll batch being dispatched may still hold an event for this
+	 * connection (its other socket): the memory goes once the batch is
+	 * done (px_worker_reap), and such an event finds it dead.
+	 */
+	c->dead = 1;
+	c->site = NULL;
+	c->next = w->dead;
+	w->dead = c;
 	PX_DEC(conns_active);
 	px_worker_conn_closed(w);
+}
+
+/* Free the connections closed during the last epoll batch. */
+void px_worker_reap(struct px_worker *w)
+{
+	struct px_conn *c;
+
+	while ((c = w->dead) != NULL) {
+		w->dead = c->next;
+		free(c);
+	}
 }
 
 void px_conn_abort(struct px_conn *c, const char *why)
@@ -768,7 +788,8 @@ void px_conn_dispatch(void *ev, uint32_t events)
 {
 	struct px_cev *e = ev;
 
-	px_conn_event(e->c, e->kind, events);
+	if (!e->c->dead)
+		px_conn_event(e->c, e->kind, events);
 }
 
 void px_worker_tick_conns(struct px_worker *w, uint64_t now)

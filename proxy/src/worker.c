@@ -10,7 +10,9 @@
  * listeners, and old sites live on while connections still use them.
  *
  * Each worker: one thread, one epoll set, a 200 ms tick for timeouts,
- * an eventfd for orders from the main thread.
+ * an eventfd for orders from the main thread, read once the epoll batch
+ * it arrived in is dispatched. A connection closed during a batch is
+ * freed after it (px_worker_reap), as later events may point at it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -321,7 +323,7 @@ static void dispatch(struct px_worker *w, struct epoll_event *e)
 		do_accept(w, e->data.ptr);
 		break;
 	case PX_EV_WAKE:
-		orders(w);
+		w->woken = 1;	/* after the batch: see worker_main */
 		break;
 	case PX_EV_TICK:
 		tick(w);
@@ -348,7 +350,16 @@ static void *worker_main(void *arg)
 		}
 		for (i = 0; i < n; i++)
 			dispatch(w, &ev[i]);
+		/*
+		 * A new generation frees the old one's sites, which events
+		 * of this batch may still point at: take it only now.
+		 */
+		if (w->woken) {
+			w->woken = 0;
+			orders(w);
+		}
 		px_worker_run_queue(w);
+		px_worker_reap(w);
 	}
 	/* This worker's share of the current generation goes. */
 	swap_gen(w, NULL);

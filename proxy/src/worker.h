@@ -24,6 +24,8 @@ struct px_worker {
 	struct px_conn *conns;		/* all open connections */
 	unsigned nconns;
 	struct px_conn *runq;		/* ran out of budget, go again */
+	struct px_conn *dead;		/* closed in this batch, not yet freed */
+	int woken;			/* orders to read after this batch */
 };
 
 void px_worker_conn_closed(struct px_worker *w);
@@ -31,6 +33,7 @@ int px_worker_reserve(struct px_worker *w);
 /* conn.c */
 void px_worker_tick_conns(struct px_worker *w, uint64_t now);
 void px_worker_run_queue(struct px_worker *w);
+void px_worker_reap(struct px_worker *w);
 void px_conn_dispatch(void *ev, uint32_t events);
 
 #endif
