@@ -36,7 +36,7 @@ KERNELS := 6.1 6.12
 # DEBUG_GUEST=0 leaves the debug guest and the debug kernel's build out,
 # and says so in the results (a SKIP line).
 DEBUG_GUEST ?= 1
-DEBUG_FILTER ?= /(tlsrec_oracle|zctls_(lifecycle_pages|arena|rx_faults|fault_nth|rx_teardown|ulp|tx_kat|rx_keys)|[a-z_]*fault[a-z_]*\.sh|rx_fuzz\.sh|forge_campaign\.suite\.sh|forge_uapi_fuzz\.sh|ulp_name_param\.sh)$$
+DEBUG_FILTER ?= /(tlsrec_oracle|zctls_(lifecycle_pages|arena|rx_faults|fault_nth|rx_teardown|ulp|tx_kat|rx_keys)|[a-z_]*fault[a-z_]*\.sh|rx_fuzz\.sh|forge_campaign\.suite\.sh|forge_lib\.suite\.sh|forge_uapi_fuzz\.sh|ulp_name_param\.sh)$$
 DEBUG_EXCLUDE ?= conformance|libzctls-kernel
 # The uapi fuzzer's share on the debug kernel, in seconds (60 elsewhere).
 DEBUG_UAPI_FUZZ_SECONDS ?= 20

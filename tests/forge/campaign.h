@@ -46,6 +46,12 @@ struct campaign_path {
 	const char *name;
 	/* A reference row (tls.ko): measured and printed, never judged. */
 	bool reference;
+	/*
+	 * The receiver may close the attacker's connection before the whole
+	 * wire is sent (a proxy refusing a record): a send error is then not
+	 * a failure, and the row is judged on what was received.
+	 */
+	bool peer_may_close;
 	/* 0, -77 when this path cannot run here (reason in *why), or -1. */
 	int (*available)(const char **why);
 	/*

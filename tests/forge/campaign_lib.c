@@ -26,6 +26,7 @@
 
 #include "common.h"
 #include "campaign.h"
+#include "campaign_lib.h"
 
 #define BUF_LEN		(2 * FORGE_MAX_PLAIN)
 
@@ -64,35 +65,58 @@ static const struct suite_name *name_of(const struct forge_keys *k)
 	return NULL;
 }
 
-static int l_open(struct campaign_conn *c, struct forge_keys *k,
-		  enum zctls_backend b, bool borrow)
+struct zctls_config *campaign_lib_client_config(const struct forge_keys *k)
 {
 	const struct suite_name *n = name_of(k);
 	int v = k->version == TLS_1_3_VERSION ? ZCTLS_TLS1_3 : ZCTLS_TLS1_2;
+	struct zctls_config *cfg;
+
+	if (!n)
+		return NULL;
+	cfg = t_client_config(ZCTLS_ENGINE_OPENSSL, v, v);
+	/* The client only handshakes; its keys seal the forger's records. */
+	zctls_config_set_backend(cfg, ZCTLS_BACKEND_USER);
+	if (v == ZCTLS_TLS1_3)
+		zctls_config_set_ciphersuites(cfg, n->list);
+	else
+		zctls_config_set_ciphers(cfg, n->list);
+	return cfg;
+}
+
+int campaign_lib_client_keys(struct zctls *client, struct forge_keys *k)
+{
+	const struct suite_name *n = name_of(k);
+	struct zc_traffic *tx = &client->tx;
+
+	if (!n || tx->cipher != n->zc)
+		return -1;
+	return forge_keys_set(k, k->version, k->s->cipher, tx->key, tx->iv,
+			      tx->seq) ? -1 : 0;
+}
+
+static int l_open(struct campaign_conn *c, struct forge_keys *k,
+		  enum zctls_backend b, bool borrow)
+{
+	int v = k->version == TLS_1_3_VERSION ? ZCTLS_TLS1_3 : ZCTLS_TLS1_2;
 	struct lpriv *lp = calloc(1, sizeof(*lp));
-	struct zc_traffic *tx;
 	size_t vlen;
 
-	if (!lp || !n)
+	if (!lp)
 		return -1;
 	c->priv = lp;
 	lp->borrow = borrow;
 	lp->buf = malloc(BUF_LEN);
+	lp->ccfg = campaign_lib_client_config(k);
+	if (!lp->buf || !lp->ccfg)
+		return -1;
 	lp->scfg = t_server_config(ZCTLS_ENGINE_OPENSSL, v, v);
-	lp->ccfg = t_client_config(ZCTLS_ENGINE_OPENSSL, v, v);
 	zctls_config_set_backend(lp->scfg, b);
-	/* The client only handshakes; its keys seal the forger's records. */
-	zctls_config_set_backend(lp->ccfg, ZCTLS_BACKEND_USER);
-	if (v == ZCTLS_TLS1_3)
-		zctls_config_set_ciphersuites(lp->ccfg, n->list);
-	else
-		zctls_config_set_ciphers(lp->ccfg, n->list);
 	if (t_pair_open(&lp->p, lp->scfg, lp->ccfg, "localhost") < 0) {
 		if (zctls_error_code(lp->p.sconn) == ZCTLS_E_BACKEND) {
 			errno = ENODEV;
 			return -77;
 		}
-		fprintf(stderr, "# handshake %s: %s / %s\n", n->list,
+		fprintf(stderr, "# handshake %s: %s / %s\n", k->s->name,
 			zctls_error(lp->p.sconn), zctls_error(lp->p.client));
 		return -1;
 	}
@@ -104,9 +128,7 @@ static int l_open(struct campaign_conn *c, struct forge_keys *k,
 
 		setsockopt(lp->p.sfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
-	tx = &lp->p.client->tx;
-	if (tx->cipher != n->zc || forge_keys_set(k, k->version, k->s->cipher,
-						  tx->key, tx->iv, tx->seq))
+	if (campaign_lib_client_keys(lp->p.client, k))
 		return -1;
 	c->sfd = dup(lp->p.cfd);
 	c->regions[0] = (struct campaign_region){ lp->buf, BUF_LEN, false, true };
@@ -289,7 +311,7 @@ static bool wanted(const char *list, const char *name)
 
 int main(int argc, char **argv)
 {
-	const struct campaign_path *sel[NR_LIB_PATHS];
+	const struct campaign_path *sel[NR_LIB_PATHS + 2];
 	const char *paths = NULL, *only = NULL;
 	unsigned int i, nr = 0;
 	bool verbose = false, quick = false;
@@ -304,6 +326,8 @@ int main(int argc, char **argv)
 		case 'l':
 			for (i = 0; i < NR_LIB_PATHS; i++)
 				printf("%s\n", lib_paths[i].name);
+			for (i = 0; i < campaign_nr_proxy_paths; i++)
+				printf("%s\n", campaign_proxy_paths[i].name);
 			return 0;
 		default:
 			fprintf(stderr, "usage: forge_lib [-p PATHS] [-c CASE] [-q] [-v] [-l]\n");
@@ -315,5 +339,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < NR_LIB_PATHS; i++)
 		if (wanted(paths, lib_paths[i].name))
 			sel[nr++] = &lib_paths[i];
+	for (i = 0; i < campaign_nr_proxy_paths && nr < sizeof(sel) / sizeof(sel[0]); i++)
+		if (wanted(paths, campaign_proxy_paths[i].name))
+			sel[nr++] = &campaign_proxy_paths[i];
 	return campaign_run(sel, nr, only, verbose, quick);
 }

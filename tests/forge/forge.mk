@@ -31,12 +31,13 @@ FORGE_LIB_LIBS := -lssl -lcrypto -lmbedtls -lmbedx509 -lmbedcrypto -lkcapi \
 FORGE_BINS += $(B)/tests/forge/forge_lib
 
 $(B)/tests/forge/forge_lib: tests/forge/campaign_lib.c tests/forge/campaign.c \
+		tests/forge/campaign_proxy.c tests/forge/campaign_lib.h \
 		tests/forge/campaign.h $(FORGE_DEPS) $(LZ)/tests/common.c \
 		$(LZ)/build/libzctls.a
 	@mkdir -p $(dir $@)
 	@echo "  FORGE   forge_lib"
 	@$(CC) $(FORGE_LIB_CFLAGS) -o $@ tests/forge/campaign_lib.c \
-		tests/forge/campaign.c $(FORGE_SRCS) $(LZ)/tests/common.c \
+		tests/forge/campaign_proxy.c tests/forge/campaign.c $(FORGE_SRCS) $(LZ)/tests/common.c \
 		$(LZ)/build/libzctls.a $(FORGE_LIB_LIBS)
 
 $(LZ)/build/libzctls.a: | deps

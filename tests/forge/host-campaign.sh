@@ -14,7 +14,7 @@ if [ ! -x "$bin" ]; then
 fi
 cd "${TMPDIR:-/tmp}" || exit 1
 FORGE_KNOWN_BUGS=$top/tests/forge/known-bugs.txt \
-	"$bin" ${FORGE_LIB_ARGS--q -p lib-user,lib-user-borrow} > "$results.out" 2>&1
+	"$bin" ${FORGE_LIB_ARGS--q -p lib-user,lib-user-borrow,proxy-user} > "$results.out" 2>&1
 rc=$?
 grep -E '^(PASS|FAIL|SKIP): ' "$results.out" |
 	sed -E 's/^(PASS|FAIL|SKIP): /\1: [host] forge_lib\//' | tee -a "$results"
