@@ -311,7 +311,7 @@ static bool wanted(const char *list, const char *name)
 
 int main(int argc, char **argv)
 {
-	const struct campaign_path *sel[NR_LIB_PATHS + 2];
+	const struct campaign_path *sel[NR_LIB_PATHS + CAMPAIGN_NR_PROXY_PATHS];
 	const char *paths = NULL, *only = NULL;
 	unsigned int i, nr = 0;
 	bool verbose = false, quick = false;
@@ -326,7 +326,7 @@ int main(int argc, char **argv)
 		case 'l':
 			for (i = 0; i < NR_LIB_PATHS; i++)
 				printf("%s\n", lib_paths[i].name);
-			for (i = 0; i < campaign_nr_proxy_paths; i++)
+			for (i = 0; i < CAMPAIGN_NR_PROXY_PATHS; i++)
 				printf("%s\n", campaign_proxy_paths[i].name);
 			return 0;
 		default:
@@ -339,7 +339,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < NR_LIB_PATHS; i++)
 		if (wanted(paths, lib_paths[i].name))
 			sel[nr++] = &lib_paths[i];
-	for (i = 0; i < campaign_nr_proxy_paths && nr < sizeof(sel) / sizeof(sel[0]); i++)
+	for (i = 0; i < CAMPAIGN_NR_PROXY_PATHS; i++)
 		if (wanted(paths, campaign_proxy_paths[i].name))
 			sel[nr++] = &campaign_proxy_paths[i];
 	return campaign_run(sel, nr, only, verbose, quick);

@@ -21,8 +21,8 @@ struct zctls_config *campaign_lib_client_config(const struct forge_keys *k);
 /* Replace @k with @client's write keys after its handshake. 0, or -1. */
 int campaign_lib_client_keys(struct zctls *client, struct forge_keys *k);
 
-/* zctls-proxy paths (campaign_proxy.c). */
-extern const struct campaign_path campaign_proxy_paths[];
-extern const unsigned int campaign_nr_proxy_paths;
+/* zctls-proxy paths (campaign_proxy.c): proxy-user, proxy-kernel. */
+#define CAMPAIGN_NR_PROXY_PATHS	2
+extern const struct campaign_path campaign_proxy_paths[CAMPAIGN_NR_PROXY_PATHS];
 
 #endif /* ZCTLS_CAMPAIGN_LIB_H */

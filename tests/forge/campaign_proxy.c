@@ -59,6 +59,7 @@ struct px_inst {
 
 static struct px_inst px_user = { .layer = "user", .lfd = -1 };
 static struct px_inst px_kernel = { .layer = "kernel", .lfd = -1 };
+static bool stop_registered;	/* px_stop_all runs at exit, once */
 
 struct px_priv {
 	struct zctls_config *ccfg;
@@ -272,7 +273,8 @@ static int px_start(struct px_inst *px)
 		px->dir[0] = 0;
 		return -1;
 	}
-	atexit(px_stop_all);
+	if (!stop_registered && !atexit(px_stop_all))
+		stop_registered = true;
 	px->lfd = px_listen(&bport);
 	/* The port may be taken between the probe and the proxy's bind. */
 	for (tries = 0; px->lfd >= 0 && bind_failed && tries < 5; tries++) {
@@ -472,9 +474,7 @@ static int px_available_kernel(const char **why)
 	{ .name = n, .available = avail, .open = op, .recv = px_recv,	\
 	  .close = px_close, .expect = px_expect, .peer_may_close = true }
 
-const struct campaign_path campaign_proxy_paths[] = {
+const struct campaign_path campaign_proxy_paths[CAMPAIGN_NR_PROXY_PATHS] = {
 	PX_PATH("proxy-user", px_open_user, px_available),
 	PX_PATH("proxy-kernel", px_open_kernel, px_available_kernel),
 };
-const unsigned int campaign_nr_proxy_paths =
-	sizeof(campaign_proxy_paths) / sizeof(campaign_proxy_paths[0]);
